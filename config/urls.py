@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as account_views
+from core import views as core_views
+from privacy.urls import policy_urlpatterns
+
+admin.site.site_header = "Lectern administration"
+admin.site.site_title = "Lectern admin"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("dashboard/", account_views.dashboard, name="dashboard"),
+    path("accounts/signup/", account_views.signup, name="account_signup"),
+    path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
+    path("", include("privacy.urls")),
+    *policy_urlpatterns,
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"
+handler429 = "core.views.too_many_requests"

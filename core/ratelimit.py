@@ -1,0 +1,94 @@
+"""Fixed-window rate limits over the cache (Redis in production).
+
+Each counter lives under a key that names its window, and the cache entry
+expires when the window ends, so nothing has to sweep old counters. allauth
+keeps its own limits for log-in, sign-up and password reset; this helper is for
+our own views, and `retry_after_for_path` lets the shared 429 page tell
+allauth's refusals when to retry too.
+"""
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `count` hits per `window` seconds for one action."""
+
+    action: str
+    count: int
+    window: int
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after: int  # seconds until the current window ends
+
+
+def client_ip(request: HttpRequest) -> str:
+    """Return the client address; behind a trusted proxy, its forwarded value."""
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def hit(limit: Limit, key: str) -> Verdict:
+    """Count one hit against `limit` for `key` and say whether it is allowed."""
+    now = int(time.time())
+    window_start = now - now % limit.window
+    retry_after = max(1, window_start + limit.window - now)
+    cache_key = f"rl:{limit.action}:{key}:{window_start}"
+    # add() is atomic: only the first hit of a window creates the counter.
+    if cache.add(cache_key, 1, timeout=retry_after):
+        return Verdict(allowed=limit.count >= 1, retry_after=retry_after)
+    try:
+        used = cache.incr(cache_key)
+    except ValueError:  # expired between add() and incr()
+        cache.add(cache_key, 1, timeout=retry_after)
+        used = 1
+    return Verdict(allowed=used <= limit.count, retry_after=retry_after)
+
+
+def too_many_requests(request: HttpRequest, retry_after: int | None) -> HttpResponse:
+    """Render the 429 page, saying when to try again."""
+    response = render(
+        request,
+        "429.html",
+        {"retry_after": retry_after, "retry_minutes": -(-(retry_after or 60) // 60)},
+        status=429,
+    )
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+# allauth's actions by the URL that consumes them, to tell its 429s when to retry.
+_ALLAUTH_ACTIONS_BY_URL = {
+    "account_login": ("login", "login_failed"),
+    "account_signup": ("signup",),
+    "account_reset_password": ("reset_password",),
+    "account_change_password": ("change_password",),
+    "account_email": ("manage_email",),
+}
+
+
+def retry_after_for_path(request: HttpRequest) -> int | None:
+    """Return the longest window among allauth's limits for this URL, in seconds."""
+    from allauth.core.internal.ratelimit import parse_rates
+
+    match = getattr(request, "resolver_match", None)
+    actions = _ALLAUTH_ACTIONS_BY_URL.get(match.url_name if match else "", ())
+    windows = [
+        rate.duration
+        for action in actions
+        for rate in parse_rates(settings.ACCOUNT_RATE_LIMITS.get(action))
+    ]
+    return int(max(windows)) if windows else None

@@ -1,0 +1,44 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+
+from privacy import documents, services
+from privacy.forms import AcceptPoliciesForm
+from privacy.middleware import SESSION_KEY
+
+
+def policy_page(request: HttpRequest, slug: str) -> HttpResponse:
+    doc = documents.documents().get(slug)
+    if doc is None:
+        raise Http404
+    return render(
+        request,
+        "privacy/policy.html",
+        {"doc": doc, "all_docs": documents.documents().values()},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def accept_policies(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = ""
+    pending = services.missing_acceptances(request.user)
+    if not pending:
+        return redirect(next_url or "dashboard")
+    form = AcceptPoliciesForm(request.POST or None, docs=pending)
+    if request.method == "POST" and form.is_valid():
+        services.record_acceptances(user=request.user, docs=pending)
+        request.session.pop(SESSION_KEY, None)
+        messages.success(request, "Thank you — you're all set.")
+        return redirect(next_url or "dashboard")
+    return render(
+        request,
+        "privacy/accept.html",
+        {"form": form, "pending": pending, "next": next_url},
+        status=400 if request.method == "POST" else 200,
+    )
