@@ -1,6 +1,7 @@
 from typing import Any
 
 from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.core import context as allauth_context
 from allauth.socialaccount.forms import SignupForm as AllauthSocialSignupForm
 from django import forms
 from django.db import transaction
@@ -58,7 +59,8 @@ class SignupDetailsMixin(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        request: HttpRequest | None = kwargs.pop("request", None)
+        # allauth's sign-up views don't hand the request to the form; its context does.
+        request: HttpRequest | None = kwargs.pop("request", None) or allauth_context.request
         super().__init__(*args, **kwargs)
         if request is not None and not self.is_bound:
             self.fields["country"].initial = signup_rules.request_country(request)
@@ -110,11 +112,6 @@ class SignupForm(SignupDetailsMixin, AllauthSignupForm):
         "first_name", "last_name", "email", "password1", "password2", "role",
         "organisation_name", "country", "age_band",
     ]  # fmt: skip
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("request", None)
-        self._request = kwargs.get("request")
-        super().__init__(*args, **kwargs)
 
     @transaction.atomic
     def save(self, request: HttpRequest) -> User:
