@@ -8,13 +8,32 @@ from accounts.models import User
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "is_teacher", "is_student", "is_staff", "date_joined"]
-    list_filter = ["is_teacher", "is_student", "is_staff", "is_superuser", "is_active", "country", "language"]
+    list_display = [
+        "email",
+        "first_name",
+        "last_name",
+        "is_teacher",
+        "is_student",
+        "is_staff",
+        "date_joined",
+    ]
+    list_filter = [
+        "is_teacher",
+        "is_student",
+        "is_staff",
+        "is_superuser",
+        "is_active",
+        "country",
+        "language",
+    ]
     search_fields = ["email", "first_name", "last_name", "organisation_name"]
     readonly_fields = ["date_joined", "last_login"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        (_("Person"), {"fields": ("title", "first_name", "last_name", "organisation_name", "country")}),
+        (
+            _("Person"),
+            {"fields": ("title", "first_name", "last_name", "organisation_name", "country")},
+        ),
         (_("Roles"), {"fields": ("is_teacher", "is_student")}),
         (_("Preferences"), {"fields": ("timezone", "language", "color_scheme")}),
         (

@@ -131,7 +131,14 @@ class SocialSignupForm(SignupDetailsMixin, AllauthSocialSignupForm):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "title", "organisation_name", "is_teacher", "is_student"]
+        fields = [
+            "first_name",
+            "last_name",
+            "title",
+            "organisation_name",
+            "is_teacher",
+            "is_student",
+        ]
         labels = {"is_teacher": "I teach on Lectern", "is_student": "I take courses on Lectern"}
 
     def clean(self) -> dict[str, Any]:

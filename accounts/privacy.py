@@ -40,10 +40,20 @@ register(
     purpose="Signing you in, showing your name, and your language, time zone and colour choices",
     owner="pk",
     fields=[
-        "email", "first_name", "last_name", "title", "is_teacher", "is_student",
-        "organisation_name", "country", "timezone", "language", "color_scheme",
-        "date_joined", "last_login",
-    ],  # fmt: skip
+        "email",
+        "first_name",
+        "last_name",
+        "title",
+        "is_teacher",
+        "is_student",
+        "organisation_name",
+        "country",
+        "timezone",
+        "language",
+        "color_scheme",
+        "date_joined",
+        "last_login",
+    ],
     retention=Retention("While your account exists"),
 )
 register(

@@ -1,12 +1,14 @@
 """Who may sign up: country of the request, email domain and age."""
 
+from disposable_email_domains import blocklist
 from django.conf import settings
 from django.http import HttpRequest
-from disposable_email_domains import blocklist
 
 # EU member states plus Iceland, Liechtenstein and Norway: 16 is the minimum age there.
 EEA_COUNTRIES = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO".split()
+    ("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT"),
+) | frozenset(
+    ("LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO"),
 )
 MINIMUM_AGE = 13
 MINIMUM_AGE_EEA = 16

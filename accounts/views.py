@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import services, signup_rules
 from accounts.forms import PreferencesForm, ProfileForm
 from accounts.models import ColorScheme
+from core.http import AuthedRequest, Request
 from core.ratelimit import Limit, client_ip, hit, too_many_requests
 
 COLOR_SCHEME_COOKIE = "color_scheme"
@@ -20,18 +21,20 @@ def signup(request: HttpRequest) -> HttpResponse:
     """Refuse sign-up from countries Lectern can't serve, before anything is stored."""
     country = signup_rules.blocked_signup_country(request)
     if country:
-        return render(request, "account/signup_closed.html", {"blocked_country": country}, status=403)
+        return render(
+            request, "account/signup_closed.html", {"blocked_country": country}, status=403
+        )
     return allauth_signup(request)
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedRequest) -> HttpResponse:
     return render(request, "accounts/dashboard.html")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def settings_profile(request: HttpRequest) -> HttpResponse:
+def settings_profile(request: AuthedRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST":
         if form.is_valid():
@@ -46,7 +49,7 @@ def settings_profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def settings_preferences(request: HttpRequest) -> HttpResponse:
+def settings_preferences(request: AuthedRequest) -> HttpResponse:
     form = PreferencesForm(request.POST or None, instance=request.user)
     if request.method == "POST":
         if form.is_valid():
@@ -62,7 +65,7 @@ def settings_preferences(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def set_color_scheme(request: HttpRequest) -> HttpResponse:
+def set_color_scheme(request: Request) -> HttpResponse:
     """Switch light / dark / system, for visitors too; signed-in people keep it."""
     scheme = request.POST.get("color_scheme", "")
     if scheme not in ColorScheme.values:
@@ -78,7 +81,7 @@ def set_color_scheme(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def settings_sessions(request: HttpRequest) -> HttpResponse:
+def settings_sessions(request: AuthedRequest) -> HttpResponse:
     sessions = services.sessions_for(request.user)
     return render(
         request,
@@ -89,7 +92,7 @@ def settings_sessions(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def end_session(request: HttpRequest, session_id: int) -> HttpResponse:
+def end_session(request: AuthedRequest, session_id: int) -> HttpResponse:
     verdict = hit(_SESSION_ENDS, f"user:{request.user.pk}:{client_ip(request)}")
     if not verdict.allowed:
         return too_many_requests(request, verdict.retry_after)
@@ -101,7 +104,7 @@ def end_session(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def end_other_sessions(request: HttpRequest) -> HttpResponse:
+def end_other_sessions(request: AuthedRequest) -> HttpResponse:
     count = services.end_other_sessions(user=request.user, request=request)
     messages.success(
         request,

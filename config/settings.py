@@ -22,7 +22,7 @@ SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "insecure-development-key-only-used-with-debug-on"  # noqa: S105
+    SECRET_KEY = "insecure-development-key-only-used-with-debug-on"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -202,7 +202,8 @@ SOCIALACCOUNT_PROVIDERS: dict = {
 # Sign-up policy.
 COUNTRY_HEADER = env_str("COUNTRY_HEADER", "CF-IPCountry")
 BLOCKED_SIGNUP_COUNTRIES = [
-    c.upper() for c in env_list("BLOCKED_SIGNUP_COUNTRIES", ["CN", "RU", "VN", "KZ", "KP", "IR", "SY", "CU"])
+    c.upper()
+    for c in env_list("BLOCKED_SIGNUP_COUNTRIES", ["CN", "RU", "VN", "KZ", "KP", "IR", "SY", "CU"])
 ]
 DISPOSABLE_EMAIL_ALLOWLIST = [d.lower() for d in env_list("DISPOSABLE_EMAIL_ALLOWLIST")]
 

@@ -64,7 +64,9 @@ class FormErrorStatusMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_template_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_template_response(
+        self, request: HttpRequest, response: HttpResponse
+    ) -> HttpResponse:
         context = getattr(response, "context_data", None) or {}
         form = context.get("form")
         if (

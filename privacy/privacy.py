@@ -1,4 +1,5 @@
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -8,7 +9,7 @@ from privacy.registry import Erasure, Retention, register
 _ACCEPTANCE_KEEP = timedelta(days=730)
 
 
-def _anonymise_acceptances(user: object) -> int:
+def _anonymise_acceptances(user: Any) -> int:
     return PolicyAcceptance.objects.filter(user=user).update(
         user=None, user_deleted_at=timezone.now()
     )

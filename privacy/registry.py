@@ -10,7 +10,7 @@ test fails for any model that references the user model or has personal-looking
 fields and is neither.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -124,7 +124,7 @@ class Registry:
         label = model._meta.label
         return label in self.entries or label in self.exemptions
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Entry]:
         return iter(sorted(self.entries.values(), key=lambda e: (e.category, e.label)))
 
 

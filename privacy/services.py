@@ -23,6 +23,9 @@ def record_acceptances(*, user: Any, docs: list[documents.PolicyDocument]) -> No
     """Record that `user` accepts the current version of each document, once."""
     now = timezone.now()
     PolicyAcceptance.objects.bulk_create(
-        [PolicyAcceptance(user=user, document=d.slug, sha256=d.sha256, accepted_at=now) for d in docs],
+        [
+            PolicyAcceptance(user=user, document=d.slug, sha256=d.sha256, accepted_at=now)
+            for d in docs
+        ],
         ignore_conflicts=True,
     )

@@ -16,8 +16,19 @@ DEMO_PEOPLE = [
         "is_teacher": True,
         "organisation_name": "Analytical Studio",
     },
-    {"email": "student@lectern.localhost", "first_name": "Sam", "last_name": "Student", "is_student": True},
-    {"email": "staff@lectern.localhost", "first_name": "Stacy", "last_name": "Staff", "is_staff": True, "is_superuser": True},
+    {
+        "email": "student@lectern.localhost",
+        "first_name": "Sam",
+        "last_name": "Student",
+        "is_student": True,
+    },
+    {
+        "email": "staff@lectern.localhost",
+        "first_name": "Stacy",
+        "last_name": "Staff",
+        "is_staff": True,
+        "is_superuser": True,
+    },
 ]
 
 
@@ -37,7 +48,13 @@ class Command(BaseCommand):
                 user=user, email=email, defaults={"verified": True, "primary": True}
             )
             privacy_services.record_acceptances(user=user, docs=documents.required_for(user))
-        self.stdout.write(self.style.SUCCESS("Demo accounts (password for all: %s):" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD}):"))
         for person in DEMO_PEOPLE:
-            role = "staff" if person.get("is_staff") else "teacher" if person.get("is_teacher") else "student"
+            role = (
+                "staff"
+                if person.get("is_staff")
+                else "teacher"
+                if person.get("is_teacher")
+                else "student"
+            )
             self.stdout.write(f"  {role:8} {person['email']}")
