@@ -12,7 +12,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from accounts.models import User
-from privacy.registry import Erasure, Retention, exempt, register
+from privacy.registry import Retention, exempt, register
 
 _ADMIN_LOG_KEEP = timedelta(days=365)
 
@@ -27,11 +27,6 @@ def _sweep_expired_sessions() -> int:
 def _sweep_admin_log() -> int:
     deleted, _ = LogEntry.objects.filter(action_time__lt=timezone.now() - _ADMIN_LOG_KEEP).delete()
     return deleted
-
-
-def _anonymise_admin_log(user: User) -> int:
-    # Staff actions stay auditable but no longer name the person.
-    return LogEntry.objects.filter(user=user).update(change_message="[removed]")
 
 
 register(
@@ -105,9 +100,11 @@ register(
     purpose="An audit trail of what staff changed in the administration",
     owner="user",
     fields=["action_time", "object_repr", "action_flag"],
-    erasure=Erasure.ANONYMISE,
-    eraser=_anonymise_admin_log,
-    retention=Retention("12 months", period=_ADMIN_LOG_KEEP, sweep=_sweep_admin_log),
+    retention=Retention(
+        "12 months, or until the staff account is deleted",
+        period=_ADMIN_LOG_KEEP,
+        sweep=_sweep_admin_log,
+    ),
 )
 exempt(
     Session,

@@ -61,7 +61,7 @@ class Entry:
 
     def rows_for(self, user: Any) -> models.QuerySet:
         """Return this model's rows that belong to `user`."""
-        return self.model._default_manager.filter(**{self.owner: user})
+        return self.model._default_manager.filter(**_owner_lookup(self.owner, user))
 
 
 @dataclass
@@ -128,6 +128,13 @@ class Registry:
         return iter(sorted(self.entries.values(), key=lambda e: (e.category, e.label)))
 
 
+def _owner_lookup(owner: str, user: Any) -> dict[str, Any]:
+    # Filter by the primary key: it works for relation paths ("user",
+    # "course__teacher") and for the user model itself (owner "pk"), where a
+    # model instance would be refused as the value of an integer field.
+    return {owner: getattr(user, "pk", user)}
+
+
 def _concrete_field_names(model: type[models.Model], owner: str) -> list[str]:
     skip = {owner.split("__")[0], "password"}
     return [
@@ -143,14 +150,14 @@ def _field_exporter(
     names = list(fields) if fields is not None else _concrete_field_names(model, owner)
 
     def export(user: Any) -> list[dict[str, Any]]:
-        return list(model._default_manager.filter(**{owner: user}).values(*names))
+        return list(model._default_manager.filter(**_owner_lookup(owner, user)).values(*names))
 
     return export
 
 
 def _delete_eraser(model: type[models.Model], owner: str) -> Eraser:
     def erase(user: Any) -> int:
-        deleted, _ = model._default_manager.filter(**{owner: user}).delete()
+        deleted, _ = model._default_manager.filter(**_owner_lookup(owner, user)).delete()
         return deleted
 
     return erase

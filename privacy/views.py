@@ -30,7 +30,8 @@ def accept_policies(request: HttpRequest) -> HttpResponse:
     pending = services.missing_acceptances(request.user)
     if not pending:
         return redirect(next_url or "dashboard")
-    form = AcceptPoliciesForm(request.POST or None, docs=pending)
+    # Bind on every POST, even an empty one, so a missing tick shows its message.
+    form = AcceptPoliciesForm(request.POST if request.method == "POST" else None, docs=pending)
     if request.method == "POST" and form.is_valid():
         services.record_acceptances(user=request.user, docs=pending)
         request.session.pop(SESSION_KEY, None)
