@@ -1,12 +1,14 @@
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp
 from django import forms
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from accounts import signup_rules
-from core.ratelimit import client_ip
+from core.ratelimit import client_ip, retry_after_for_actions, too_many_requests
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -27,7 +29,33 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request: HttpRequest) -> str:
         return client_ip(request)
 
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """Answer too many failed log-ins with the 429 page, not a form error."""
+        try:
+            super().pre_authenticate(request, **credentials)
+        except forms.ValidationError as error:
+            if error.code != "too_many_login_attempts":
+                raise
+            retry_after = retry_after_for_actions("login_failed")
+            raise ImmediateHttpResponse(too_many_requests(request, retry_after)) from error
+
+
+class ProviderNotConfigured(Http404, SocialApp.DoesNotExist):
+    """No app is configured for a provider: its pages don't exist (404), they don't fail."""
+
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest, sociallogin: Any) -> bool:
-        return not signup_rules.blocked_signup_country(request)
+        """Refuse blocked countries with the same page, and 403, as the email sign-up."""
+        country = signup_rules.blocked_signup_country(request)
+        if country:
+            from accounts.views import signup_closed
+
+            raise ImmediateHttpResponse(signup_closed(request, country))
+        return True
+
+    def get_app(self, request: HttpRequest, provider: str, client_id: str | None = None) -> Any:
+        try:
+            return super().get_app(request, provider, client_id=client_id)
+        except SocialApp.DoesNotExist:
+            raise ProviderNotConfigured(f"Sign-in with {provider} is not set up.") from None

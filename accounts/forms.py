@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django_countries import countries
 
 from accounts import services, signup_rules
-from accounts.models import User
+from accounts.models import TIMEZONE_CHOICES, User
 from privacy import documents
 
 ROLE_CHOICES = [
@@ -149,6 +149,8 @@ class ProfileForm(forms.ModelForm):
 
 
 class PreferencesForm(forms.ModelForm):
+    timezone = forms.ChoiceField(label="Time zone", choices=TIMEZONE_CHOICES)
+
     class Meta:
         model = User
         fields = ["timezone", "language", "color_scheme"]

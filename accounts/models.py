@@ -8,8 +8,10 @@ from django.db.models.functions import Lower
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
+# Offered in forms only, so a tzdata update never needs a migration.
 TIMEZONE_CHOICES = [
-    (name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())
+    (name, name.replace("_", " "))
+    for name in sorted(zoneinfo.available_timezones() - {"Factory", "localtime"})
 ]
 
 
@@ -61,9 +63,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("The school, studio or company you teach for."),
     )
     country = models.CharField(_("country"), max_length=2, blank=True)
-    timezone = models.CharField(
-        _("time zone"), max_length=64, choices=TIMEZONE_CHOICES, default="UTC"
-    )
+    timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
     language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, default="en"
     )

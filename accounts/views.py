@@ -21,10 +21,13 @@ def signup(request: HttpRequest) -> HttpResponse:
     """Refuse sign-up from countries Lectern can't serve, before anything is stored."""
     country = signup_rules.blocked_signup_country(request)
     if country:
-        return render(
-            request, "account/signup_closed.html", {"blocked_country": country}, status=403
-        )
+        return signup_closed(request, country)
     return allauth_signup(request)
+
+
+def signup_closed(request: HttpRequest, country: str) -> HttpResponse:
+    """Say that sign-up is closed in `country`, and why."""
+    return render(request, "account/signup_closed.html", {"blocked_country": country}, status=403)
 
 
 @login_required
@@ -35,7 +38,7 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def settings_profile(request: AuthedRequest) -> HttpResponse:
-    form = ProfileForm(request.POST or None, instance=request.user)
+    form = ProfileForm(request.POST if request.method == "POST" else None, instance=request.user)
     if request.method == "POST":
         if form.is_valid():
             services.update_user(
@@ -50,7 +53,9 @@ def settings_profile(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def settings_preferences(request: AuthedRequest) -> HttpResponse:
-    form = PreferencesForm(request.POST or None, instance=request.user)
+    form = PreferencesForm(
+        request.POST if request.method == "POST" else None, instance=request.user
+    )
     if request.method == "POST":
         if form.is_valid():
             services.update_user(

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from accounts import views as account_views
 from core import views as core_views
@@ -13,6 +14,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("dashboard/", account_views.dashboard, name="dashboard"),
     path("accounts/signup/", account_views.signup, name="account_signup"),
+    # allauth's own sessions list is replaced by Settings → Sessions.
+    path("accounts/sessions/", RedirectView.as_view(pattern_name="accounts:sessions")),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("privacy.urls")),

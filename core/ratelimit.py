@@ -80,15 +80,20 @@ _ALLAUTH_ACTIONS_BY_URL = {
 }
 
 
-def retry_after_for_path(request: HttpRequest) -> int | None:
-    """Return the longest window among allauth's limits for this URL, in seconds."""
+def retry_after_for_actions(*actions: str) -> int | None:
+    """Return the longest window among allauth's limits for `actions`, in seconds."""
     from allauth.core.internal.ratelimit import parse_rates
 
-    match = getattr(request, "resolver_match", None)
-    actions = _ALLAUTH_ACTIONS_BY_URL.get(match.url_name if match else "", ())
     windows = [
         rate.duration
         for action in actions
         for rate in parse_rates(settings.ACCOUNT_RATE_LIMITS.get(action))
     ]
     return int(max(windows)) if windows else None
+
+
+def retry_after_for_path(request: HttpRequest) -> int | None:
+    """Return the longest window among allauth's limits for this URL, in seconds."""
+    match = getattr(request, "resolver_match", None)
+    actions = _ALLAUTH_ACTIONS_BY_URL.get(match.url_name if match else "", ())
+    return retry_after_for_actions(*actions)

@@ -45,8 +45,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class: type[User], *args: Any, **kwargs: Any) -> User:
-        password = kwargs.pop("password", PASSWORD)
-        return model_class.objects.create_user(*args, password=password, **kwargs)
+        kwargs.setdefault("password", PASSWORD)
+        return model_class.objects.create_user(**kwargs)
 
     @factory.post_generation
     def verified(obj: User, create: bool, extracted: bool | None, **kwargs: Any) -> None:  # noqa: N805
@@ -83,21 +83,25 @@ class StaffFactory(UserFactory):
 def make_people() -> dict[str, User]:
     """Create the named people; return them by name."""
     return {
-        "alice": TeacherFactory(
+        "alice": TeacherFactory.create(
             email="alice@example.com",
             first_name="Alice",
             last_name="Archer",
             organisation_name="Alice's Studio",
         ),
-        "bob": StudentFactory(email="bob@example.com", first_name="Bob", last_name="Baker"),
-        "carol": TeacherFactory(
+        "bob": StudentFactory.create(email="bob@example.com", first_name="Bob", last_name="Baker"),
+        "carol": TeacherFactory.create(
             email="carol@example.com",
             first_name="Carol",
             last_name="Cole",
             organisation_name="Carol Coaching",
         ),
-        "dave": StudentFactory(email="dave@example.com", first_name="Dave", last_name="Dunn"),
-        "staff": StaffFactory(email="staff@example.com", first_name="Sam", last_name="Staff"),
+        "dave": StudentFactory.create(
+            email="dave@example.com", first_name="Dave", last_name="Dunn"
+        ),
+        "staff": StaffFactory.create(
+            email="staff@example.com", first_name="Sam", last_name="Staff"
+        ),
     }
 
 
@@ -140,7 +144,7 @@ def count_queries(run: Callable[[], Any]) -> tuple[int, list[str], Any]:
 def assert_constant_queries(
     self_or_client: TestCase | Client,
     url_or_callable: str | Callable[[], Any],
-    make_rows: Callable[[int], None],
+    make_rows: Callable[[int], object],
     counts: tuple[int, int] = (10, 1000),
     budget: int = 20,
 ) -> int:
@@ -170,8 +174,8 @@ def assert_constant_queries(
     make_rows(many - few)
     many_count, many_sql, _ = count_queries(run)
     assert few_count == many_count, (
-        f"{few_count} queries with {few} rows but {many_count} with {many} rows:\n"
-        + "\n".join(many_sql)
+        f"{few_count} queries with {few} rows but {many_count} with {many} rows.\n"
+        f"With {few}:\n" + "\n".join(few_sql) + f"\nWith {many}:\n" + "\n".join(many_sql)
     )
     assert many_count <= budget, (
         f"{many_count} queries, over the budget of {budget}:\n" + "\n".join(many_sql)
