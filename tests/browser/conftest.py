@@ -1,0 +1,99 @@
+"""Fixtures for the browser tests: Debian's Chromium against a live server.
+
+Every page a test visits is checked for console errors (which include Content
+Security Policy refusals) and saved as a full-page screenshot under
+`artifacts/browser/<test>-<step>.png`.
+"""
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.kit import ARTIFACTS, DASHBOARD_URL, Browsing, fill_login_form
+
+# Playwright's sync API runs an event loop in the test thread; Django would
+# otherwise refuse ORM calls from that thread (fixtures, assertions, outbox).
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = shutil.which("chromium")
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip every browser test, saying why, when Debian's Chromium is not installed."""
+    if CHROMIUM:
+        return
+    skip = pytest.mark.skip(
+        reason="chromium is not installed (apt-get install -y chromium); browser tests skipped"
+    )
+    for item in items:
+        if HERE in Path(item.path).parents:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict[str, Any]:
+    """Launch the system Chromium; Playwright's own browser download is never used."""
+    return {
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+            "--disable-dev-shm-usage",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    """Use one desktop size and a light device preference, so runs look alike."""
+    return {
+        **browser_context_args,
+        "viewport": {"width": 1280, "height": 800},
+        "color_scheme": "light",
+        "locale": "en-GB",
+        "timezone_id": "UTC",
+    }
+
+
+@pytest.fixture
+def browsing(request: pytest.FixtureRequest, live_server: Any) -> Iterator[Browsing]:
+    """Return this test's page watcher; fail the test if an error slipped by unseen."""
+    expect.set_options(timeout=10_000)
+    name = request.node.originalname
+    for old in ARTIFACTS.glob(f"{name}-*.png"):
+        old.unlink()  # a step that no longer exists must not look current
+    watcher = Browsing(test_name=name, base_url=live_server.url)
+    yield watcher
+    watcher.assert_no_errors()
+
+
+@pytest.fixture
+def watched_page(page: Page, browsing: Browsing) -> Page:
+    """Return pytest-playwright's page, watched for console errors."""
+    return browsing.watch(page)
+
+
+@pytest.fixture
+def log_in(browsing: Browsing) -> Callable[[Page, str, str, str], None]:
+    """Return a helper that signs in through the login page and lands on the dashboard."""
+
+    def sign_in(page: Page, email: str, password: str, step: str) -> None:
+        page.goto(browsing.url("/accounts/login/"))
+        expect(page.get_by_label("Email")).to_be_visible()
+        browsing.snap(page, step)
+        fill_login_form(page, email, password)
+        expect(page).to_have_url(DASHBOARD_URL)
+
+    return sign_in
