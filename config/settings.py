@@ -132,6 +132,10 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
+if REDIS_URL:
+    # Only callers that ask (apply_async(ignore_result=False)) get a stored result.
+    CELERY_RESULT_BACKEND = REDIS_URL
+    CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "UTC"
 
 # --- Auth and accounts ------------------------------------------------------
@@ -271,7 +275,9 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # The preload directive only makes the domain eligible for the browsers' list;
+    # submitting it stays a deliberate step for whoever owns the domain.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 # No page talks to a third party: everything is served from our own origin.
 SECURE_CSP = {

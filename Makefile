@@ -1,0 +1,96 @@
+# Lectern's everyday commands. Two are enough to start:
+#   make run    install, migrate, seed the demo accounts and serve http://127.0.0.1:8000
+#   make test   run the whole test suite (browser tests included when chromium is installed)
+
+.DEFAULT_GOAL := help
+SHELL := /bin/sh
+
+PORT ?= 8000
+# Development defaults for the commands below; production sets its own environment.
+DEBUG ?= 1
+# Extra flags for `uv sync` (CI passes --locked so a stale uv.lock fails loudly).
+UV_SYNC_FLAGS ?=
+PYTEST_ARGS ?=
+
+VENV := .venv
+PY := $(VENV)/bin/python
+DJANGO := DEBUG=$(DEBUG) $(PY) manage.py
+# Every app's templates/ folder, plus the project-level one.
+TEMPLATE_DIRS = $(filter-out node_modules/% var/%,$(sort $(wildcard templates */templates)))
+
+.PHONY: help setup install python-env migrate seed run test lint format worker beat
+
+help:
+	@echo "make run      install, migrate, seed demo data and serve on 127.0.0.1:\$$PORT (default 8000)"
+	@echo "make test     run the whole test suite"
+	@echo "make setup    install Python and front-end dependencies (also: make install)"
+	@echo "make lint     ruff, ruff format --check, djlint and mypy"
+	@echo "make format   apply ruff and djlint formatting"
+	@echo "make migrate  apply database migrations"
+	@echo "make seed     create the demo accounts (safe to run again)"
+	@echo "make worker   run a Celery worker (needs REDIS_URL)"
+	@echo "make beat     run Celery beat, the periodic-job scheduler (needs REDIS_URL)"
+
+# --- Installing -----------------------------------------------------------------
+
+setup install: python-env static/vendor/htmx.min.js
+
+# uv is quick when nothing changed, so the environment is synced on every call.
+python-env:
+	@python=$$(scripts/find-python) || exit 1; \
+	uv=$$(scripts/ensure-uv "$$python") || exit 1; \
+	echo "Using $$python"; \
+	UV_PYTHON_DOWNLOADS=never "$$uv" sync --python "$$python" $(UV_SYNC_FLAGS)
+
+node_modules/.package-lock.json: package.json $(wildcard package-lock.json)
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "npm is needed to fetch the front-end libraries: install Node.js 18+ (e.g. apt-get install nodejs npm)."; \
+	  exit 1; }
+	@if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; \
+	else npm install --no-audit --no-fund; fi
+	@touch $@
+
+static/vendor/htmx.min.js: node_modules/.package-lock.json scripts/vendor-static
+	@scripts/vendor-static
+
+# --- Running ---------------------------------------------------------------------
+
+migrate: install
+	$(DJANGO) migrate --noinput
+
+seed: migrate
+	$(DJANGO) seed_demo
+
+# runserver is for development only; production serves the app with gunicorn
+# (see the Dockerfile and docker-compose.yml).
+run: seed
+	@echo "Serving Lectern on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
+	$(DJANGO) runserver 127.0.0.1:$(PORT)
+
+worker: install
+	@[ -n "$$REDIS_URL" ] || { echo "Set REDIS_URL: without it tasks already run inline."; exit 1; }
+	DEBUG=$(DEBUG) $(VENV)/bin/celery -A config worker --loglevel=INFO
+
+beat: install
+	@[ -n "$$REDIS_URL" ] || { echo "Set REDIS_URL: without it there is no queue to schedule onto."; exit 1; }
+	@mkdir -p var
+	DEBUG=$(DEBUG) $(VENV)/bin/celery -A config beat --loglevel=INFO --schedule var/celerybeat-schedule
+
+# --- Checking --------------------------------------------------------------------
+
+# Uses DATABASE_URL / REDIS_URL when they are set, SQLite and local memory otherwise.
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# mypy's Django plugin imports the settings, which want a SECRET_KEY outside DEBUG.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/djlint $(TEMPLATE_DIRS) --check
+	$(VENV)/bin/djlint $(TEMPLATE_DIRS) --lint
+	SECRET_KEY=lint-only-secret-key $(VENV)/bin/mypy .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/djlint $(TEMPLATE_DIRS) --reformat

@@ -1,0 +1,26 @@
+"""Gunicorn settings for production (the Docker image and docker compose's `web`).
+
+Development uses `manage.py runserver` through `make run` instead.
+"""
+
+import multiprocessing
+
+from core.env import env_int, env_str
+
+port = env_int("PORT", 8000)
+bind = f"0.0.0.0:{port}"
+workers = env_int("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1)
+threads = env_int("GUNICORN_THREADS", 1)
+timeout = env_int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak never grows without bound.
+max_requests = 1000
+max_requests_jitter = 100
+# Heartbeat files on tmpfs: a container's overlay disk can stall them.
+worker_tmp_dir = "/dev/shm"  # noqa: S108 - tmpfs by design, private to the container
+# The app logs every request itself, as JSON with its request id.
+accesslog = None
+errorlog = "-"
+# Trust X-Forwarded-* only from the proxy in front (compose network or load balancer).
+forwarded_allow_ips = env_str("FORWARDED_ALLOW_IPS", "127.0.0.1")

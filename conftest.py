@@ -1,0 +1,101 @@
+"""Test-wide setup shared by every app's tests.
+
+The suite runs two ways. With DATABASE_URL / REDIS_URL set, the settings use
+that PostgreSQL (through a `test_` database Django creates) and that Redis;
+without them, SQLite in memory and the local-memory cache. Tests that only make
+sense against a real service use the markers in `core.testing` and are skipped
+with the reason shown.
+
+DJANGO_SETTINGS_MODULE is set here, not in pyproject.toml, on purpose: pytest-django
+then loads the settings only after this module has run, so the defaults below are
+in the environment before `config/settings.py` reads it.
+"""
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Production defaults stay on (DEBUG off, secure cookies, HSTS); only what a test
+# client cannot satisfy is relaxed: a key, its host names and plain-http requests.
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdefghijkl")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+
+
+def pytest_configure() -> None:
+    """Set Django up with the environment above; pytest-django takes it from there."""
+    import django
+
+    django.setup()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that drive a browser and run them after the others.
+
+    `-m "not browser"` then runs everything else, and a quick failure elsewhere
+    shows before the slow part. How chromium is launched, and the skip when it
+    is missing, live in `tests/browser/conftest.py`.
+    """
+    browser = [item for item in items if "page" in getattr(item, "fixturenames", ())]
+    for item in browser:
+        item.add_marker(pytest.mark.browser)
+    browser_ids = {id(item) for item in browser}
+    items[:] = [item for item in items if id(item) not in browser_ids] + browser
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_without_collectstatic(django_test_environment: None) -> Iterator[None]:
+    """Serve static files from the source folders, as in development.
+
+    Production's manifest storage refuses `{% static %}` for files that
+    collectstatic has not processed, and the suite should not need that step.
+    """
+    from django.conf import settings
+    from django.test import override_settings
+
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    override = override_settings(
+        STORAGES=storages, WHITENOISE_USE_FINDERS=True, WHITENOISE_AUTOREFRESH=True
+    )
+    override.enable()
+    yield
+    override.disable()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing(django_test_environment: None) -> Iterator[None]:
+    """Hash passwords cheaply: the production hasher is slow on purpose."""
+    from django.test import override_settings
+
+    override = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    override.enable()
+    yield
+    override.disable()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_tasks_inline(django_test_environment: None) -> None:
+    """Run tasks inline, even with a real broker configured.
+
+    The one test that needs a real worker switches this off for itself.
+    """
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Start every test with an empty cache, so rate-limit counters never leak between tests.
+
+    With REDIS_URL set this empties that Redis database: point tests at a spare one.
+    """
+    from django.core.cache import cache
+
+    cache.clear()
