@@ -1,0 +1,98 @@
+/* Lectern's small progressive enhancements. Every page works without this file. */
+(function () {
+  "use strict";
+
+  var doc = document.documentElement;
+
+  /* Colour scheme: switch at once, save in the background (the view answers 204 to htmx-style
+     requests). Without JavaScript the same form posts and comes back to the page. */
+  function setScheme(scheme) {
+    doc.setAttribute("data-theme", scheme);
+    var meta = document.querySelector('meta[name="color-scheme"]');
+    if (meta) meta.setAttribute("content", scheme === "system" ? "light dark" : scheme);
+    document.querySelectorAll("[data-color-scheme-form] button[name=color_scheme]").forEach(function (b) {
+      b.setAttribute("aria-pressed", b.value === scheme ? "true" : "false");
+    });
+    document.querySelectorAll('input[name="color_scheme"][type="radio"]').forEach(function (r) {
+      r.checked = r.value === scheme;
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("[data-color-scheme-form]") || !window.fetch) return;
+    var button = event.submitter;
+    if (!button || button.name !== "color_scheme") return;
+    event.preventDefault();
+    setScheme(button.value);
+    var data = new FormData(form);
+    data.set("color_scheme", button.value);
+    fetch(form.action, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { "HX-Request": "true" },
+    }).then(function (response) {
+      if (!response.ok) form.submit();
+    }).catch(function () {
+      /* Offline: the choice still applies to this page. */
+    });
+  });
+
+  /* Preferences: preview a colour scheme as soon as it is picked; saving keeps it. */
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.matches("[data-scheme-preview] input[name=color_scheme]")) {
+      doc.setAttribute("data-theme", input.value);
+    }
+  });
+
+  /* Confirm before destructive actions: <form data-confirm="End every other session?">. */
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var message = form.getAttribute && form.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) event.preventDefault();
+  }, true);
+
+  /* Toasts: a close button, and quiet ones leave by themselves unless hovered or focused. */
+  function dismiss(toast) {
+    if (!toast || toast.classList.contains("is-leaving")) return;
+    toast.classList.add("is-leaving");
+    var remove = function () {
+      var list = toast.parentNode;
+      toast.remove();
+      if (list && !list.children.length) list.remove();
+    };
+    toast.addEventListener("animationend", remove, { once: true });
+    window.setTimeout(remove, 400);
+  }
+
+  function setUpToasts() {
+    document.querySelectorAll("[data-toast]").forEach(function (toast) {
+      var close = toast.querySelector("[data-toast-close]");
+      if (close) {
+        close.hidden = false;
+        close.addEventListener("click", function () { dismiss(toast); });
+      }
+      if (toast.classList.contains("toast-error") || toast.classList.contains("toast-warning")) return;
+      var timer = null;
+      var start = function () { timer = window.setTimeout(function () { dismiss(toast); }, 7000); };
+      var stop = function () { window.clearTimeout(timer); };
+      toast.addEventListener("mouseenter", stop);
+      toast.addEventListener("mouseleave", start);
+      toast.addEventListener("focusin", stop);
+      toast.addEventListener("focusout", start);
+      start();
+    });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") document.querySelectorAll("[data-toast]").forEach(dismiss);
+  });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUpToasts);
+  } else {
+    setUpToasts();
+  }
+})();
