@@ -3,7 +3,7 @@
 Apps' own test folders reuse these with `from tests.conftest import *`.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -18,7 +18,6 @@ PASSWORD = "correct horse battery staple"
 
 __all__ = [
     "PASSWORD",
-    "_fast_password_hashing",
     "alice",
     "bob",
     "carol",
@@ -27,17 +26,6 @@ __all__ = [
     "people",
     "staff",
 ]
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _fast_password_hashing() -> Iterator[None]:
-    """Hash passwords cheaply: the default hasher is slow on purpose."""
-    from django.test.utils import override_settings
-
-    override = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
-    override.enable()
-    yield
-    override.disable()
 
 
 @pytest.fixture
