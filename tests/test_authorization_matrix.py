@@ -9,8 +9,11 @@ Admin pages generated for a registered ModelAdmin are covered by one rule
 (staff only); any other admin URL needs its own entry like every other page.
 """
 
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,72 +28,30 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import User
+from tests.authz import (
+    ANON,
+    NOT_ALLOWED,
+    NOT_FOUND,
+    OK,
+    OTHER,
+    OWNER,
+    PERSONS,
+    SIGNED_IN,
+    STAFF,
+    STUDENT,
+    TO_DASHBOARD,
+    TO_LOGIN,
+    Context,
+    Entry,
+    Expected,
+    Outcome,
+    everyone,
+    guests_only,
+    signed_in,
+    staff_only,
+)
 
-ANON, STUDENT, OTHER, OWNER, STAFF = "anonymous", "student", "other teacher", "owner", "staff"
-PERSONS = {ANON: None, STUDENT: "bob", OTHER: "carol", OWNER: "alice", STAFF: "staff"}
-SIGNED_IN = (STUDENT, OTHER, OWNER, STAFF)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """An expected answer: a status and, for redirects, the URL name or path it points to."""
-
-    status: int
-    to: str | None = None
-
-    def __str__(self) -> str:
-        return f"{self.status} → {self.to}" if self.to else str(self.status)
-
-
-OK = Outcome(200)
-NOT_FOUND = Outcome(404)
-NOT_ALLOWED = Outcome(405)
-TO_LOGIN = Outcome(302, "account_login")
-TO_DASHBOARD = Outcome(302, "dashboard")
-TO_ADMIN_LOGIN = Outcome(302, "admin:login")
-
-
-Expected = Outcome | Callable[["Context"], Outcome]
-
-
-def everyone(outcome: Outcome) -> dict[str, Outcome]:
-    return dict.fromkeys(PERSONS, outcome)
-
-
-def signed_in(outcome: Outcome = OK, anon: Outcome = TO_LOGIN) -> dict[str, Outcome]:
-    """Anonymous visitors go to log in; everyone signed in gets `outcome`."""
-    return {ANON: anon, **dict.fromkeys(SIGNED_IN, outcome)}
-
-
-def guests_only(outcome: Outcome = OK) -> dict[str, Outcome]:
-    """Pages for people not signed in: the signed-in go to their dashboard."""
-    return {ANON: outcome, **dict.fromkeys(SIGNED_IN, TO_DASHBOARD)}
-
-
-def staff_only(outcome: Expected = OK, anon: Outcome = TO_ADMIN_LOGIN) -> dict[str, Expected]:
-    """Admin pages: everyone but staff is sent to the admin's log-in page."""
-    return {**dict.fromkeys(PERSONS, anon), STAFF: outcome}
-
-
-@dataclass
-class Context:
-    """What entries may need to build their URLs: the people and objects they own."""
-
-    people: dict[str, User]
-    alice_other_session: UserSession
-
-
-@dataclass(frozen=True)
-class Entry:
-    """Expected outcomes by method; `url` builds the URL when the pattern takes arguments."""
-
-    get: Mapping[str, Expected] | None = None
-    post: Mapping[str, Expected] | None = None
-    url: Callable[[Context], str] | None = None
-    data: dict[str, str] = field(default_factory=dict)
-
-
-MATRIX: dict[str, Entry] = {
+ACCOUNT_ENTRIES: dict[str, Entry] = {
     # Site
     "home": Entry(get=guests_only()),
     "healthz": Entry(get=everyone(OK)),
@@ -209,6 +170,24 @@ MATRIX: dict[str, Entry] = {
     ),
     "admin/(?P<url>.*)$": Entry(get=staff_only(NOT_FOUND), url=lambda ctx: "/admin/no-such-page/"),
 }
+
+
+def _area_modules() -> list[ModuleType]:
+    """Import every app's `tests/authz*.py`: the entries for that app's pages."""
+    root = Path(__file__).resolve().parent.parent
+    names = sorted(
+        ".".join(path.relative_to(root).with_suffix("").parts)
+        for path in root.glob("*/tests/authz*.py")
+    )
+    return [importlib.import_module(name) for name in names]
+
+
+AREAS = _area_modules()
+MATRIX: dict[str, Entry] = dict(ACCOUNT_ENTRIES)
+for _area in AREAS:
+    _clash = set(MATRIX) & set(_area.ENTRIES)
+    assert not _clash, f"{_area.__name__} repeats matrix entries {sorted(_clash)}"
+    MATRIX.update(_area.ENTRIES)
 
 
 # --- Walking the URL configuration ----------------------------------------------------------
@@ -333,7 +312,11 @@ def _make_context(people: dict[str, User]) -> Context:
     other = UserSession.objects.create(
         user=alice, session_key=store.session_key, ip="198.51.100.7", user_agent="Firefox"
     )
-    return Context(people=people, alice_other_session=other)
+    ctx = Context(people=people, alice_other_session=other)
+    for area in AREAS:
+        if hasattr(area, "build"):
+            area.build(ctx)
+    return ctx
 
 
 def _plain_url(pattern: Pattern) -> str:
@@ -363,7 +346,7 @@ def test_it_has_an_entry_for_every_url_pattern() -> None:
 
 
 def test_it_notices_a_pattern_nobody_has_decided_about() -> None:
-    assert entry_for(Pattern("courses/<slug:slug>/", "courses:detail")) is None
+    assert entry_for(Pattern("nowhere/<slug:slug>/", "nowhere:detail")) is None
     # Only the pages the admin generates per model are covered by the admin rule.
     assert entry_for(Pattern("admin/accounts/user/<id>/impersonate/", "admin:impersonate")) is None
     assert entry_for(Pattern("admin/accounts/user/", "admin:accounts_user_changelist"))
