@@ -62,6 +62,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         help_text=_("The school, studio or company you teach for."),
     )
+    handle = models.SlugField(
+        _("public page address"),
+        max_length=40,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("Your teacher page lives at /t/<address>/."),
+    )
     country = models.CharField(_("country"), max_length=2, blank=True)
     timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
     language = models.CharField(

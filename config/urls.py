@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("privacy.urls")),
+    path("", include("courses.urls")),
     *policy_urlpatterns,
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,13 @@
+"""The courses app's URLs, one module per area."""
+
+from courses.urls import calendar, enrolment, storefront, teaching, work
+
+app_name = "courses"
+
+urlpatterns = [
+    *storefront.urlpatterns,
+    *teaching.urlpatterns,
+    *enrolment.urlpatterns,
+    *work.urlpatterns,
+    *calendar.urlpatterns,
+]
