@@ -52,7 +52,7 @@ register(
         "created_at",
         "published_at",
         "archived_at",
-    ],  # fmt: skip
+    ],
     retention=Retention("While your teacher account is active, or until you delete the course"),
 )
 register(
@@ -74,7 +74,7 @@ register(
         "meeting_url",
         "url",
         "created_at",
-    ],  # fmt: skip
+    ],
     retention=Retention("While the course exists"),
 )
 register(
@@ -117,7 +117,7 @@ register(
         "feedback",
         "graded_at",
         "returned_at",
-    ],  # fmt: skip
+    ],
     retention=Retention(_WHILE_COURSE),
 )
 register(

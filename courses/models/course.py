@@ -56,7 +56,7 @@ class Course(models.Model):
     starts_on = models.DateField(_("starts"), null=True, blank=True)
     ends_on = models.DateField(_("ends"), null=True, blank=True)
     schedule = models.CharField(
-        _("schedule"), max_length=200, blank=True, help_text=_("e.g. Tuesdays 18:00–19:30")
+        _("schedule"), max_length=200, blank=True, help_text=_("e.g. Tuesdays 18:00 to 19:30")
     )
     timezone = models.CharField(_("course time zone"), max_length=64, default="UTC")
     visibility = models.CharField(

@@ -1,3 +1,5 @@
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -87,7 +89,7 @@ class CourseItem(models.Model):
         return self.title
 
     @property
-    def ends_at(self):  # type: ignore[no-untyped-def]
+    def ends_at(self) -> datetime | None:
         if self.starts_at is None or self.duration_minutes is None:
             return None
-        return self.starts_at + timezone.timedelta(minutes=self.duration_minutes)
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
