@@ -220,15 +220,54 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-# --- Static and media files -------------------------------------------------
+# --- Static files -------------------------------------------------------
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# --- Uploaded files ---------------------------------------------------------
+# Uploads are never served from a public path (there is no MEDIA_URL route):
+# the download view checks access, then streams from local disk or redirects
+# to a short-lived signed URL on S3-compatible storage.
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
-MEDIA_URL = "/media/"
+FILE_MAX_BYTES = env_int("FILE_MAX_MB", 25) * 1024 * 1024
+TEACHER_STORAGE_QUOTA_BYTES = env_int("TEACHER_STORAGE_QUOTA_MB", 2048) * 1024 * 1024
+FILE_URL_TTL_SECONDS = env_int("FILE_URL_TTL_SECONDS", 60)
+# django-storages also reads these names directly, so unset means None, never "".
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME") or None
+AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID") or None
+AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY") or None
+AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL") or None
+AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME") or None
+AWS_S3_ADDRESSING_STYLE = env_str("AWS_S3_ADDRESSING_STYLE", "virtual")
+upload_storage: dict
+if AWS_STORAGE_BUCKET_NAME:
+    # Private objects, reachable only through presigned URLs that expire quickly.
+    upload_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "access_key": AWS_ACCESS_KEY_ID,
+            "secret_key": AWS_SECRET_ACCESS_KEY,
+            "endpoint_url": AWS_S3_ENDPOINT_URL,
+            "region_name": AWS_S3_REGION_NAME,
+            "signature_version": "s3v4",
+            "addressing_style": AWS_S3_ADDRESSING_STYLE,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": FILE_URL_TTL_SECONDS,
+        },
+    }
+else:
+    upload_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT, "base_url": None},
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": upload_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -237,7 +276,6 @@ STORAGES = {
         )
     },
 }
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 
 # --- Email ------------------------------------------------------------------
 

@@ -9,14 +9,16 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 
 from core import ratelimit
+from courses.services import courses as course_services
 
 logger = logging.getLogger(__name__)
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """Introduce Lectern to visitors, with public courses open for enrolment."""
     if request.user.is_authenticated:
         return redirect("dashboard")
-    return render(request, "core/home.html")
+    return render(request, "core/home.html", {"featured": course_services.featured_courses()})
 
 
 def _check_database() -> None:

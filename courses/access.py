@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from courses.models import Course, CourseItem, Enrollment, Submission
+from courses.models import Course, CourseItem, Enrollment, StoredFile, Submission, Visibility
 
 
 def get_course_for_teacher(
@@ -69,3 +69,55 @@ def get_submission_for_teacher(user: Any, submission_id: int) -> Submission:
         pk=submission_id,
         item__course__teacher_id=user.pk,
     )
+
+
+def get_file_for_user(user: Any, file_id: int) -> StoredFile:
+    """Return a stored file `user` may download.
+
+    The course's teacher may download all its files; a submission's files are
+    for the submitting student and the teacher only; an enrolled student may
+    download files of published items and the cover; anyone may see the cover
+    of a course reachable by link, since the storefront shows it.
+    """
+    stored = get_object_or_404(
+        StoredFile.objects.select_related("course", "submission__item__course"), pk=file_id
+    )
+    if not _may_download(user, stored):
+        raise Http404
+    return stored
+
+
+def is_public_cover(stored: StoredFile) -> bool:
+    """Say whether the file is the cover of a course anyone may open by link."""
+    course = stored.course
+    return (
+        course is not None
+        and course.cover_id == stored.pk
+        and stored.submission_id is None
+        and course.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
+        and course.archived_at is None
+    )
+
+
+def _may_download(user: Any, stored: StoredFile) -> bool:
+    signed_in = bool(user.is_authenticated)
+    if stored.submission_id is not None:
+        submission = stored.submission
+        assert submission is not None
+        return signed_in and user.pk in (submission.student_id, submission.item.course.teacher_id)
+    if signed_in and stored.uploaded_by_id == user.pk:
+        return True
+    course = stored.course
+    if course is None:
+        return False
+    if is_public_cover(stored):
+        return True
+    if not signed_in:
+        return False
+    if course.teacher_id == user.pk:
+        return True
+    if get_enrollment(user, course) is None:
+        return False
+    if course.cover_id == stored.pk:
+        return True
+    return CourseItem.objects.visible_to_students().filter(course=course, file=stored).exists()

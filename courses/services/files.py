@@ -1,10 +1,93 @@
-"""Stored files: upload checks, storage and deletion."""
+"""Stored files: upload checks, storage and deletion.
 
+A file's type is judged by its content, never by its name or the browser's
+claimed type: the first bytes are matched against known signatures, zip-based
+documents are opened to see what they hold, images are decoded by Pillow, and
+anything else must be valid UTF-8 text. The name's extension must then agree
+with what the content is, so an executable or a script renamed `.pdf` is
+refused. The blob is written before its row; when the row can't be written the
+blob is removed again, so nothing is stored half-way.
+"""
+
+import codecs
+import logging
+import re
+import unicodedata
+import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
 
+import puremagic
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Sum
+from django.template.defaultfilters import filesizeformat
+from PIL import Image, UnidentifiedImageError
 
-from courses.models import StoredFile
+from courses.models import Course, StoredFile
+
+logger = logging.getLogger(__name__)
+
+PURPOSES = ("cover", "material", "submission")
+# Course files count against their teacher's storage; a student's submission doesn't.
+QUOTA_PURPOSES = ("cover", "material")
+HEAD_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class FileKind:
+    label: str
+    content_type: str
+    extensions: tuple[str, ...]
+    is_image: bool = False
+
+
+KINDS: dict[str, FileKind] = {
+    "pdf": FileKind("a PDF document", "application/pdf", (".pdf",)),
+    "png": FileKind("a PNG image", "image/png", (".png",), True),
+    "jpeg": FileKind("a JPEG image", "image/jpeg", (".jpg", ".jpeg", ".jfif", ".jpe"), True),
+    "gif": FileKind("a GIF image", "image/gif", (".gif",), True),
+    "webp": FileKind("a WebP image", "image/webp", (".webp",), True),
+    "docx": FileKind(
+        "a Word document",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (".docx",),
+    ),
+    "xlsx": FileKind(
+        "an Excel spreadsheet",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        (".xlsx",),
+    ),
+    "pptx": FileKind(
+        "a PowerPoint presentation",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        (".pptx",),
+    ),
+    "odt": FileKind("an OpenDocument text", "application/vnd.oasis.opendocument.text", (".odt",)),
+    "zip": FileKind("a zip archive", "application/zip", (".zip",)),
+    "mp3": FileKind("an MP3 audio file", "audio/mpeg", (".mp3",)),
+    "mp4": FileKind("an MP4 video", "video/mp4", (".mp4", ".m4v", ".m4a")),
+    "txt": FileKind("plain text", "text/plain; charset=utf-8", (".txt", ".text", "")),
+    "md": FileKind("Markdown text", "text/markdown; charset=utf-8", (".md", ".markdown")),
+    "csv": FileKind("CSV text", "text/csv; charset=utf-8", (".csv",)),
+}
+TEXT_KINDS = ("txt", "md", "csv")
+OOXML_PARTS = {"word/": "docx", "xl/": "xlsx", "ppt/": "pptx"}
+EXECUTABLE_SIGNATURES = (
+    b"\x7fELF",  # Linux and most Unixes
+    b"\xfe\xed\xfa\xce",  # Mach-O, both widths and byte orders
+    b"\xfe\xed\xfa\xcf",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe",  # Mach-O universal / Java class
+    b"#!",  # scripts
+    b"\x00asm",  # WebAssembly
+)
 
 
 def delete_files(files: Iterable[StoredFile]) -> int:
@@ -19,3 +102,223 @@ def delete_files(files: Iterable[StoredFile]) -> int:
 
     transaction.on_commit(remove_blobs)
     return len(rows)
+
+
+def store_upload(
+    *, uploaded_by: Any, course: Course | None, upload: UploadedFile, purpose: str
+) -> StoredFile:
+    """Check an upload's size, quota and content, then store it under a random key.
+
+    Raise ValidationError with a message for the person uploading when the file
+    is empty, too large, over the teacher's quota or of a type not accepted for
+    `purpose` ("cover", "material" or "submission").
+    """
+    if purpose not in PURPOSES:
+        raise ValueError(f"Unknown upload purpose {purpose!r}.")
+    name = sanitize_filename(upload.name or "")
+    size = upload.size or 0
+    if size <= 0:
+        raise ValidationError(f"{name} is empty.", code="empty")
+    if size > settings.FILE_MAX_BYTES:
+        raise ValidationError(
+            f"{name} is {filesizeformat(size)}; files can be at most "
+            f"{filesizeformat(settings.FILE_MAX_BYTES)}.",
+            code="too_large",
+        )
+    kind_key = detect_kind(upload, name)
+    kind = KINDS[kind_key]
+    if purpose == "cover" and not kind.is_image:
+        raise ValidationError(
+            f"{name} is {kind.label}; a cover must be a PNG, JPEG, GIF or WebP image.",
+            code="not_image",
+        )
+    if not _extension(name):
+        name = f"{name}{kind.extensions[0] or '.txt'}"
+
+    with transaction.atomic():
+        if purpose in QUOTA_PURPOSES:
+            _check_quota(uploaded_by, size)
+        stored = StoredFile(
+            course=course,
+            uploaded_by=uploaded_by,
+            original_name=name,
+            content_type=kind.content_type,
+            size=size,
+        )
+        content = File(upload, name=name)
+        # Storage backends label the object with the upload's content type: use the
+        # one judged from the content, not the one the browser claimed.
+        content.content_type = kind.content_type  # type: ignore[attr-defined]
+        content.seek(0)
+        stored.blob.save(name, content, save=False)
+        try:
+            with transaction.atomic():
+                stored.save()
+        except Exception:
+            if stored.blob.name:
+                stored.blob.storage.delete(stored.blob.name)
+            raise
+    return stored
+
+
+def _check_quota(user: Any, size: int) -> None:
+    """Refuse an upload that would take the teacher past their storage quota."""
+    # Lock the uploader's row so two uploads at once can't both squeeze under the quota.
+    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    used = (
+        StoredFile.objects.filter(uploaded_by=user, submission__isnull=True).aggregate(
+            total=Sum("size")
+        )["total"]
+        or 0
+    )
+    quota = settings.TEACHER_STORAGE_QUOTA_BYTES
+    if used + size > quota:
+        raise ValidationError(
+            f"This upload would take your files to {filesizeformat(used + size)}, over your "
+            f"{filesizeformat(quota)} of storage. Delete files you no longer need first.",
+            code="quota",
+        )
+
+
+def sanitize_filename(raw: str) -> str:
+    """Return a display name without folders or control characters, at most 255 long."""
+    name = unicodedata.normalize("NFC", raw).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = re.sub(r"\s+", " ", name).strip(" .")
+    if not name:
+        return "file"
+    if len(name) > 255:
+        suffix = PurePosixPath(name).suffix[:16]
+        name = name[: 255 - len(suffix)] + suffix
+    return name
+
+
+def detect_kind(upload: UploadedFile, name: str) -> str:
+    """Return the key in KINDS of what the upload's content is, or raise ValidationError."""
+    upload.seek(0)
+    head = upload.read(HEAD_BYTES)
+    upload.seek(0)
+    if _is_executable(head):
+        raise ValidationError(
+            f"{name} is a program or a script; those can't be uploaded.", code="executable"
+        )
+    kind = _binary_kind(head, upload)
+    if kind is None:
+        kind = _text_kind(upload, name)
+    if kind is None:
+        raise ValidationError(
+            f"{name} is not a type of file Lectern accepts. Upload a PDF, an image "
+            "(PNG, JPEG, GIF, WebP), an office document (Word, Excel, PowerPoint, "
+            "OpenDocument text), plain text, Markdown, CSV, a zip archive, MP3 or MP4.",
+            code="type",
+        )
+    extension = _extension(name)
+    if (
+        extension
+        and extension not in KINDS[kind].extensions
+        and not (kind in TEXT_KINDS and extension in _text_extensions())
+    ):
+        raise ValidationError(
+            f"{name} contains {KINDS[kind].label}, which doesn't match its name. "
+            f"Rename it to end in {KINDS[kind].extensions[0] or '.txt'} and try again.",
+            code="mismatch",
+        )
+    if KINDS[kind].is_image:
+        _verify_image(upload, name)
+    return kind
+
+
+def _extension(name: str) -> str:
+    """Return the name's extension in lower case, or "" when it has none that looks like one."""
+    suffix = PurePosixPath(name).suffix.lower()
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,10}", suffix) else ""
+
+
+def _is_executable(head: bytes) -> bool:
+    if head.startswith(EXECUTABLE_SIGNATURES):
+        return True
+    # A Windows program starts with "MZ" and a binary DOS header; text may start with "MZ" too.
+    return head.startswith(b"MZ") and b"\x00" in head[:64]
+
+
+def _text_extensions() -> set[str]:
+    return {ext for key in TEXT_KINDS for ext in KINDS[key].extensions}
+
+
+def _binary_kind(head: bytes, upload: UploadedFile) -> str | None:
+    """Match the first bytes against the signatures of the binary types accepted."""
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_kind(upload)
+    try:
+        matches = puremagic.magic_string(head)
+    except puremagic.PureError:
+        return None
+    mimes = {m.mime_type for m in matches}
+    for mime, key in (
+        ("application/pdf", "pdf"),
+        ("image/png", "png"),
+        ("image/jpeg", "jpeg"),
+        ("image/gif", "gif"),
+        ("image/webp", "webp"),
+        ("video/mp4", "mp4"),
+    ):
+        if mime in mimes:
+            return key
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        # ID3-tagged MP3, or a bare MPEG audio frame header (11 sync bits).
+        return "mp3"
+    return None
+
+
+def _zip_kind(upload: UploadedFile) -> str | None:
+    """Tell office documents from plain zip archives by what the archive holds."""
+    upload.seek(0)
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            names = archive.namelist()
+            if "[Content_Types].xml" in names:
+                for prefix, key in OOXML_PARTS.items():
+                    if any(n.startswith(prefix) for n in names):
+                        return key
+                return None
+            if "mimetype" in names:
+                mimetype = archive.read("mimetype")[:100].strip()
+                return "odt" if mimetype == b"application/vnd.oasis.opendocument.text" else None
+            return "zip"
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError):
+        return None
+    finally:
+        upload.seek(0)
+
+
+def _text_kind(upload: UploadedFile, name: str) -> str | None:
+    """Return the text kind if the whole upload is UTF-8 without NUL bytes."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    upload.seek(0)
+    try:
+        for chunk in upload.chunks():
+            if b"\x00" in chunk:
+                return None
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return None
+    finally:
+        upload.seek(0)
+    extension = _extension(name)
+    for key in ("md", "csv"):
+        if extension in KINDS[key].extensions:
+            return key
+    return "txt"
+
+
+def _verify_image(upload: UploadedFile, name: str) -> None:
+    """Decode the image's structure with Pillow; refuse broken files and pixel bombs."""
+    upload.seek(0)
+    try:
+        with Image.open(upload) as image:
+            image.verify()
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
+        raise ValidationError(f"{name} is not a readable image.", code="bad_image") from None
+    finally:
+        upload.seek(0)

@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from courses.views import files, work
+
+urlpatterns = [
+    path("files/<int:file_id>/", files.download, name="download"),
+    path("courses/<slug:slug>/items/<int:item_id>/submit/", work.submit, name="submit"),
+    path("courses/<slug:slug>/grades/", work.my_grades, name="my_grades"),
+    path("teach/courses/<slug:slug>/grading/", work.grading, name="grading"),
+    path("teach/courses/<slug:slug>/gradebook/", work.gradebook, name="gradebook"),
+    path("teach/courses/<slug:slug>/gradebook.csv", work.gradebook_csv, name="gradebook_csv"),
+    path("teach/submissions/<int:submission_id>/", work.grade, name="grade"),
+]

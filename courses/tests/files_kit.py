@@ -1,0 +1,84 @@
+"""Small real files for upload tests, made in memory."""
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+from PIL import Image
+
+# A complete one-page PDF (header, catalog, pages, page, xref, trailer).
+PDF_BYTES = (
+    b"%PDF-1.4\n"
+    b"1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+    b"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+    b"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >> endobj\n"
+    b"xref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n"
+    b"0000000058 00000 n \n0000000115 00000 n \n"
+    b"trailer << /Size 4 /Root 1 0 R >>\nstartxref\n186\n%%EOF\n"
+)
+# The first bytes of a 64-bit Linux executable.
+ELF_BYTES = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + b"\x00" * 200
+
+
+def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (4, 3)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 80, 40)).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def docx_bytes() -> bytes:
+    return zip_bytes(
+        {
+            "[Content_Types].xml": b'<?xml version="1.0"?><Types/>',
+            "word/document.xml": b'<?xml version="1.0"?><document/>',
+        }
+    )
+
+
+def upload(
+    name: str, data: bytes, content_type: str = "application/octet-stream"
+) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def pdf(name: str = "notes.pdf") -> SimpleUploadedFile:
+    return upload(name, PDF_BYTES, "application/pdf")
+
+
+def png(name: str = "cover.png") -> SimpleUploadedFile:
+    return upload(name, image_bytes("PNG"), "image/png")
+
+
+class TemporaryStorageMixin:
+    """Keep each test's uploads in a temporary folder removed afterwards."""
+
+    def setUp(self) -> None:
+        super().setUp()  # type: ignore[misc]
+        folder = tempfile.TemporaryDirectory(prefix="lectern-media-")
+        self.addCleanup(folder.cleanup)  # type: ignore[attr-defined]
+        self.media_root = Path(folder.name)
+        storages = {
+            **settings.STORAGES,
+            "default": {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": folder.name},
+            },
+        }
+        override = override_settings(STORAGES=storages, MEDIA_ROOT=folder.name)
+        override.enable()
+        self.addCleanup(override.disable)  # type: ignore[attr-defined]
+
+    def stored_paths(self) -> list[Path]:
+        return sorted(p for p in self.media_root.rglob("*") if p.is_file())

@@ -1,0 +1,161 @@
+"""A course's page for its students: what they may see, what's new, what's due."""
+
+import zoneinfo
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from courses.models import CourseItem, Enrollment, Submission
+from courses.tests.factories import CourseFactory, CourseItemFactory, EnrollmentFactory
+from tests.base import LecternTestCase, assert_constant_queries
+
+
+class CoursePageAccessTests(LecternTestCase):
+    def setUp(self) -> None:
+        self.course = CourseFactory.create(teacher=self.alice, slug="guitar")
+        self.url = reverse("courses:course", args=["guitar"])
+
+    def test_it_shows_the_page_to_an_enrolled_student(self) -> None:
+        EnrollmentFactory.create(course=self.course, student=self.bob)
+        self.login(self.bob)
+        self.assertContains(self.client.get(self.url), self.course.title)
+
+    def test_it_is_404_when_not_enrolled(self) -> None:
+        self.login(self.dave)
+        self.assertEqual(self.client.get(self.url).status_code, 404)
+
+    def test_it_is_404_after_leaving(self) -> None:
+        EnrollmentFactory.create(course=self.course, student=self.bob, status="left")
+        self.login(self.bob)
+        self.assertEqual(self.client.get(self.url).status_code, 404)
+
+    def test_it_is_404_for_another_student_course(self) -> None:
+        other = CourseFactory.create(teacher=self.carol, slug="other")
+        EnrollmentFactory.create(course=other, student=self.dave)
+        EnrollmentFactory.create(course=self.course, student=self.bob)
+        self.login(self.bob)
+        self.assertEqual(self.client.get(reverse("courses:course", args=["other"])).status_code, 404)
+
+    def test_it_is_404_for_another_teacher(self) -> None:
+        self.login(self.carol)
+        self.assertEqual(self.client.get(self.url).status_code, 404)
+
+    def test_it_shows_the_teacher_a_preview(self) -> None:
+        self.login(self.alice)
+        response = self.client.get(self.url)
+        self.assertContains(response, "Student preview")
+
+    def test_it_sends_visitors_to_log_in(self) -> None:
+        response = self.client.get(self.url)
+        self.assertEqual(response.status_code, 302)
+        self.assertIn(reverse("account_login"), response["Location"])
+
+
+class CoursePageContentTests(LecternTestCase):
+    def setUp(self) -> None:
+        self.course = CourseFactory.create(teacher=self.alice, slug="guitar", timezone="UTC")
+        self.enrollment = EnrollmentFactory.create(course=self.course, student=self.bob)
+        self.url = reverse("courses:course", args=["guitar"])
+        self.login(self.bob)
+
+    def test_it_lists_published_items_in_order_and_hides_the_rest(self) -> None:
+        CourseItemFactory.create(course=self.course, title="Second", position=2)
+        CourseItemFactory.create(course=self.course, title="First", position=1)
+        CourseItemFactory.create(course=self.course, title="Unpublished draft", published=False)
+        CourseItemFactory.create(course=self.course, note=True, title="Teacher's private note")
+        CourseItemFactory.create(
+            course=self.course, shared_note=True, title="Shared note", body="Bring a **capo**."
+        )
+        html = self.client.get(self.url).content.decode()
+        self.assertLess(html.index("First"), html.index("Second"))
+        self.assertNotIn("Unpublished draft", html)
+        self.assertNotIn("Teacher's private note", html)
+        self.assertIn("Shared note", html)
+        self.assertIn("<strong>capo</strong>", html)
+
+    def test_it_hides_the_private_note_from_the_teacher_preview_too(self) -> None:
+        CourseItemFactory.create(course=self.course, note=True, title="Teacher's private note")
+        self.login(self.alice)
+        self.assertNotContains(self.client.get(self.url), "Teacher's private note")
+
+    def test_it_renders_markdown_safely(self) -> None:
+        CourseItemFactory.create(
+            course=self.course,
+            announcement=True,
+            title="Welcome",
+            body="Hello <script>alert(1)</script> *class*",
+        )
+        response = self.client.get(self.url)
+        self.assertContains(response, "<em>class</em>")
+        self.assertNotContains(response, "<script>alert(1)</script>")
+
+    def test_it_marks_items_published_since_the_previous_visit_as_new(self) -> None:
+        earlier = timezone.now() - timedelta(days=3)
+        old = CourseItemFactory.create(course=self.course, title="Old news")
+        CourseItem.objects.filter(pk=old.pk).update(published_at=earlier - timedelta(days=1))
+        Enrollment.objects.filter(pk=self.enrollment.pk).update(
+            enrolled_at=earlier - timedelta(days=10), last_visited_at=earlier
+        )
+        fresh = CourseItemFactory.create(course=self.course, title="Fresh news")
+
+        response = self.client.get(self.url)
+        self.assertEqual([i.title for i in response.context["items"] if i.is_new], ["Fresh news"])
+        self.assertContains(response, "1 new item since your last visit")
+        self.enrollment.refresh_from_db()
+        self.assertGreater(self.enrollment.last_visited_at, fresh.published_at)
+
+        again = self.client.get(self.url)
+        self.assertEqual([i for i in again.context["items"] if i.is_new], [])
+
+    def test_it_counts_everything_published_since_enrolling_before_the_first_visit(self) -> None:
+        Enrollment.objects.filter(pk=self.enrollment.pk).update(
+            enrolled_at=timezone.now() - timedelta(days=2)
+        )
+        CourseItemFactory.create_batch(2, course=self.course)
+        self.assertContains(self.client.get(self.url), "2 items published since you enrolled")
+
+    def test_it_lists_assignments_due_within_a_week_not_yet_submitted(self) -> None:
+        now = timezone.now()
+        soon = CourseItemFactory.create(
+            course=self.course, assignment=True, title="Scales", due_at=now + timedelta(days=2)
+        )
+        handed_in = CourseItemFactory.create(
+            course=self.course, assignment=True, title="Chords", due_at=now + timedelta(days=1)
+        )
+        CourseItemFactory.create(
+            course=self.course, assignment=True, title="Later", due_at=now + timedelta(days=9)
+        )
+        CourseItemFactory.create(
+            course=self.course, assignment=True, title="Past", due_at=now - timedelta(days=1)
+        )
+        Submission.objects.create(item=handed_in, student=self.bob, text="done")
+        response = self.client.get(self.url)
+        self.assertEqual([i.title for i in response.context["due_soon"]], [soon.title])
+        self.assertContains(response, "Next due: Scales")
+
+    def test_it_shows_sessions_in_the_viewer_timezone_and_names_the_course_one(self) -> None:
+        self.course.timezone = "America/New_York"
+        self.course.save(update_fields=["timezone"])
+        self.bob.timezone = "Europe/Berlin"
+        self.bob.save(update_fields=["timezone"])
+        start = timezone.now().replace(microsecond=0) + timedelta(days=2)
+        CourseItemFactory.create(course=self.course, session=True, title="Live", starts_at=start)
+        response = self.client.get(self.url)
+        berlin = timezone.localtime(start, timezone=zoneinfo.ZoneInfo("Europe/Berlin"))
+        new_york = timezone.localtime(start, timezone=zoneinfo.ZoneInfo("America/New_York"))
+        self.assertContains(response, berlin.strftime("%H:%M"))
+        self.assertContains(response, f"{new_york:%H:%M} America/New York")
+        self.assertContains(response, "Times in Europe/Berlin")
+
+    def test_it_teaches_what_to_expect_when_empty(self) -> None:
+        self.assertContains(self.client.get(self.url), "Nothing published yet")
+
+    def test_it_runs_the_same_queries_for_5_and_500_items(self) -> None:
+        kinds = ["material", "announcement", "assignment", "session", "link", "shared_note", "note"]
+
+        def add_items(n: int) -> None:
+            for i in range(n):
+                CourseItemFactory.create(course=self.course, **{kinds[i % len(kinds)]: True})
+
+        assert_constant_queries(self, self.url, add_items, counts=(5, 500), budget=12)
