@@ -12,6 +12,7 @@ in the environment before `config/settings.py` reads it.
 """
 
 import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -22,6 +23,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdefghijkl")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+# Files uploaded by tests stay out of the development media folder.
+os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="lectern-test-media-"))
 
 
 def pytest_configure() -> None:

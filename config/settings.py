@@ -232,6 +232,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # to a short-lived signed URL on S3-compatible storage.
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+# One attendance sheet posts a field per student: room for classes of a few thousand.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 FILE_MAX_BYTES = env_int("FILE_MAX_MB", 25) * 1024 * 1024
 TEACHER_STORAGE_QUOTA_BYTES = env_int("TEACHER_STORAGE_QUOTA_MB", 2048) * 1024 * 1024

@@ -149,7 +149,8 @@ class CourseForm(forms.ModelForm):
         return capacity
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         starts, ends = data.get("starts_on"), data.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", "The course can't end before it starts.")
@@ -163,13 +164,13 @@ class CourseForm(forms.ModelForm):
                 self.add_error("price", str(exc))
         else:
             data["price_amount"] = 0
-        visibility = data.get("visibility")
-        if visibility and visibility != Visibility.DRAFT:
-            if not (data.get("description") or "").strip() and "description" not in self.errors:
-                self.add_error(
-                    "description",
-                    "Write a description before publishing: it is what visitors read first.",
-                )
+        going_live = data.get("visibility") not in (None, "", Visibility.DRAFT)
+        described = bool((data.get("description") or "").strip())
+        if going_live and not described and "description" not in self.errors:
+            self.add_error(
+                "description",
+                "Write a description before publishing: it is what visitors read first.",
+            )
         return data
 
     def course_fields(self) -> dict[str, Any]:
@@ -190,11 +191,10 @@ def unique_slug(title: str, *, exclude_pk: int | None = None) -> str:
     base = (slugify(title) or "course")[:72].strip("-") or "course"
     if base in RESERVED_SLUGS:
         base = f"{base}-course"
-    taken = set(
-        Course.objects.filter(slug__startswith=base)
-        .exclude(pk=exclude_pk)
-        .values_list("slug", flat=True)
-    )
+    others = Course.objects.filter(slug__startswith=base)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    taken = set(others.values_list("slug", flat=True))
     if base not in taken:
         return base
     n = 2
@@ -218,7 +218,7 @@ class HandleForm(forms.Form):
     handle = forms.SlugField(
         label="Public page address",
         max_length=40,
-        help_text="Letters, numbers and hyphens; your page lives at /t/<address>/.",
+        help_text="Letters, numbers and hyphens; your page lives at /t/your-address/.",
     )
 
     def __init__(self, *args: Any, teacher: User, **kwargs: Any) -> None:

@@ -194,7 +194,8 @@ class AssignmentForm(_WhenMixin, ItemForm):
         self.initial.setdefault("late_policy", LatePolicy.ACCEPT)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         data["due_at"] = self._clean_when(self.zone)
         return data
 
@@ -230,7 +231,8 @@ class SessionForm(_WhenMixin, ItemForm):
         self._set_up_when(self.zone)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         data["starts_at"] = self._clean_when(self.zone)
         return data
 

@@ -130,6 +130,10 @@ class Overview:
     session_tallies: list[Tally]
     total: Tally
 
+    @property
+    def sessions_marked(self) -> int:
+        return sum(1 for tally in self.session_tallies if tally.marked)
+
 
 def sessions_of(course: Course, *, published_only: bool = False) -> list[CourseItem]:
     """Return a course's sessions in the order they happen."""

@@ -30,8 +30,8 @@ _LONGEST_SESSION = timedelta(days=1)
 # A personal event spanning weeks is listed on at most this many days.
 _MAX_DAYS_SHOWN = 62
 
-# Where an item's page lives, by who is looking; the first name that exists wins,
-# so links keep working while other areas name their pages.
+# Where an item's page lives, by who is looking; when a page name is missing, the next
+# in line is used, so a link never breaks the calendar.
 _TEACHER_ITEM_PAGES: tuple[tuple[str, str], ...] = (
     ("courses:teach_item_edit", "item"),
     ("courses:teach_course", "course"),
@@ -76,9 +76,6 @@ class CalendarEntry:
     @property
     def kind_label(self) -> str:
         return {SESSION: "Session", DUE: "Due", EVENT: "Event"}[self.kind]
-
-    def local_start(self, tz: zoneinfo.ZoneInfo) -> datetime:
-        return timezone.localtime(self.starts_at, tz)
 
     def course_start(self) -> datetime | None:
         """Return the start in the course's own time zone, when that is a real zone."""
@@ -142,11 +139,6 @@ class _Links:
 def course_url(slug: str, *, teacher: bool) -> str:
     """Return the main page of a course for its teacher or for a member ("" if none exists)."""
     return _Links().first(_TEACHER_ITEM_PAGES if teacher else _MEMBER_ITEM_PAGES, slug)
-
-
-def item_url(slug: str, item_id: int, *, teacher: bool) -> str:
-    """Return the page of one item for its teacher or for a member ("" if none exists)."""
-    return _Links().first(_TEACHER_ITEM_PAGES if teacher else _MEMBER_ITEM_PAGES, slug, item_id)
 
 
 def entries_for(

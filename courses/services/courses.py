@@ -101,7 +101,7 @@ def update_course(
     cover_upload: UploadedFile | None = None,
     remove_cover: bool = False,
 ) -> Course:
-    """Save the changed details of `course`, its cover and, when it goes live, its first publication.
+    """Save the changed details of `course` and its cover; a first publication is dated.
 
     Raise ValidationError when the slug was just taken or the cover is refused;
     nothing is stored then.

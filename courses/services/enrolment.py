@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from allauth.account.adapter import get_adapter
@@ -41,13 +41,10 @@ from django.utils import timezone
 from accounts.models import User
 from courses.models import Course, Enrollment, Visibility, WaitlistEntry
 
-
-P = ParamSpec("P")
-R = TypeVar("R")
 _SQLITE_ATTEMPTS = 40
 
 
-def _seat_transaction(func: Callable[P, R]) -> Callable[P, R]:
+def _seat_transaction[**P, R](func: Callable[P, R]) -> Callable[P, R]:
     """Run `func` in a transaction; on SQLite, retry it while another writer holds the database.
 
     SQLite has one writer at a time. A database file makes the others wait for
@@ -86,15 +83,15 @@ class EnrolmentError(Exception):
         self.message = message
 
 
-class CourseFull(EnrolmentError):
+class CourseFullError(EnrolmentError):
     pass
 
 
-class EnrolmentClosed(EnrolmentError):
+class EnrolmentClosedError(EnrolmentError):
     pass
 
 
-class OwnCourse(EnrolmentError):
+class OwnCourseError(EnrolmentError):
     pass
 
 
@@ -143,10 +140,10 @@ def enroll_student(*, course: Course, student: User) -> Enrollment:
     """
     locked = _lock_course(course)
     if locked.teacher_id == student.pk:
-        raise OwnCourse("You teach this course, so you can't enrol in it.")
+        raise OwnCourseError("You teach this course, so you can't enrol in it.")
     reason = closed_reason(locked)
     if reason:
-        raise EnrolmentClosed(reason)
+        raise EnrolmentClosedError(reason)
     _refuse_if_removed(locked, student)
     return _take_seat(locked, student)
 
@@ -156,10 +153,10 @@ def join_waitlist(*, course: Course, student: User) -> Enrollment | WaitlistEntr
     """Put `student` in line for a seat; if one is free after all, enrol them instead."""
     locked = _lock_course(course)
     if locked.teacher_id == student.pk:
-        raise OwnCourse("You teach this course, so you can't join its waitlist.")
+        raise OwnCourseError("You teach this course, so you can't join its waitlist.")
     reason = closed_reason(locked)
     if reason:
-        raise EnrolmentClosed(reason)
+        raise EnrolmentClosedError(reason)
     enrollment = _active_enrollment(locked, student)
     if enrollment is not None:
         return enrollment
@@ -235,11 +232,11 @@ def add_student(
     """
     locked = _lock_course(course)
     if locked.is_archived:
-        raise EnrolmentClosed("This course is archived: it no longer takes students.")
+        raise EnrolmentClosedError("This course is archived: it no longer takes students.")
     email = _normalise(email)
     user = find_account(email)
     if user is not None and user.pk == locked.teacher_id:
-        raise OwnCourse("That's your own address: you teach this course.")
+        raise OwnCourseError("That's your own address: you teach this course.")
     if user is not None and not is_unclaimed(user):
         if _active_enrollment(locked, user) is not None:
             return AddResult(enrollment=None, invited=False, already_enrolled=True)
@@ -270,7 +267,7 @@ def register_guest(
     locked = _lock_course(course)
     reason = closed_reason(locked)
     if reason:
-        raise EnrolmentClosed(reason)
+        raise EnrolmentClosedError(reason)
     email = _normalise(email)
     user = find_account(email)
     if user is not None and (not is_unclaimed(user) or user.pk == locked.teacher_id):
@@ -349,7 +346,7 @@ def _refuse_if_removed(course: Course, student: User) -> None:
         course=course, student=student, status=Enrollment.Status.REMOVED
     ).exists()
     if removed:
-        raise EnrolmentClosed(
+        raise EnrolmentClosedError(
             "Your teacher removed you from this course. Ask them if you'd like to rejoin."
         )
 
@@ -364,7 +361,7 @@ def _take_seat(course: Course, student: User) -> Enrollment:
     if existing is not None and existing.status == Enrollment.Status.ACTIVE:
         return existing
     if not _has_free_seat(course):
-        raise CourseFull("This course is full. Join the waitlist to get the next free seat.")
+        raise CourseFullError("This course is full. Join the waitlist to get the next free seat.")
     if existing is None:
         enrollment = Enrollment.objects.create(course=course, student=student)
     else:

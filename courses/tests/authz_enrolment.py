@@ -55,16 +55,9 @@ def build(ctx: Context) -> None:
     )
 
 
-def _only(**outcomes: Expected) -> dict[str, Expected]:
+def _only(student: Expected = NOT_FOUND, owner: Expected = NOT_FOUND) -> dict[str, Expected]:
     """Everyone signed in gets 404 unless named; visitors go to log in."""
-    named = {STUDENT: outcomes.get("student"), OWNER: outcomes.get("owner")}
-    return {
-        ANON: TO_LOGIN,
-        STUDENT: named[STUDENT] or NOT_FOUND,
-        OTHER: NOT_FOUND,
-        OWNER: named[OWNER] or NOT_FOUND,
-        STAFF: NOT_FOUND,
-    }
+    return {ANON: TO_LOGIN, STUDENT: student, OTHER: NOT_FOUND, OWNER: owner, STAFF: NOT_FOUND}
 
 
 def _to_invite_form(ctx: Context) -> Outcome:
@@ -120,9 +113,7 @@ ENTRIES: dict[str, Entry] = {
     "courses:remove_student": Entry(
         get=_only(owner=OK),
         post=_only(owner=TO_ROSTER),
-        url=lambda ctx: reverse(
-            "courses:remove_student", args=[SLUG, ctx.people["bob"].pk]
-        ),
+        url=lambda ctx: reverse("courses:remove_student", args=[SLUG, ctx.people["bob"].pk]),
     ),
     # The student's side
     "courses:my_courses": Entry(get=signed_in()),

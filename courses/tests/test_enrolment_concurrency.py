@@ -11,9 +11,9 @@ import pytest
 from django.db import connection, transaction
 
 from accounts.models import User
+from core.testing import requires_postgres
 from courses.models import Course, Enrollment
 from courses.services import enrolment
-from core.testing import requires_postgres
 from courses.tests.factories import CourseFactory
 from tests.base import StudentFactory, TeacherFactory
 
@@ -29,7 +29,7 @@ def race(course: Course, students: list[User]) -> list[str]:
             barrier.wait(timeout=10)
             enrolment.enroll_student(course=course, student=student)
             outcome = "enrolled"
-        except enrolment.CourseFull:
+        except enrolment.CourseFullError:
             outcome = "full"
         except Exception as error:  # reported by the assertions below, not swallowed
             outcome = f"error: {error!r}"
@@ -99,7 +99,7 @@ def test_it_makes_the_second_enrolment_wait_for_the_first_to_commit() -> None:
         try:
             enrolment.enroll_student(course=course, student=second)
             outcomes.append("enrolled")
-        except enrolment.CourseFull:
+        except enrolment.CourseFullError:
             outcomes.append("full")
         finally:
             connection.close()

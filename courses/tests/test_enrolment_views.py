@@ -20,9 +20,9 @@ class EnrollViewTests(LecternTestCase):
         self.login(self.bob)
         response = self.client.post(self.url)
         self.assertRedirects(response, reverse("courses:course", args=["pottery"]))
-        self.assertTrue(
-            Enrollment.objects.filter(course=self.course, student=self.bob, status="active").exists()
-        )
+        assert Enrollment.objects.filter(
+            course=self.course, student=self.bob, status="active"
+        ).exists()
 
     def test_it_shows_the_enrol_button_on_its_own_page(self) -> None:
         self.login(self.bob)
@@ -34,15 +34,13 @@ class EnrollViewTests(LecternTestCase):
     def test_it_sends_an_enrolled_student_to_the_course(self) -> None:
         EnrollmentFactory.create(course=self.course, student=self.bob)
         self.login(self.bob)
-        self.assertRedirects(
-            self.client.get(self.url), reverse("courses:course", args=["pottery"])
-        )
+        self.assertRedirects(self.client.get(self.url), reverse("courses:course", args=["pottery"]))
 
     def test_it_asks_visitors_to_log_in(self) -> None:
         response = self.client.post(self.url)
-        self.assertEqual(response.status_code, 302)
-        self.assertIn(reverse("account_login"), response["Location"])
-        self.assertFalse(Enrollment.objects.exists())
+        assert response.status_code == 302
+        assert reverse("account_login") in response["Location"]
+        assert not Enrollment.objects.exists()
 
     def test_it_explains_a_full_course(self) -> None:
         EnrollmentFactory.create(course=self.course)
@@ -50,36 +48,36 @@ class EnrollViewTests(LecternTestCase):
         response = self.client.post(self.url, follow=True)
         self.assertContains(response, "This course is full")
         self.assertContains(response, "Join the waitlist")
-        self.assertFalse(Enrollment.objects.filter(student=self.bob).exists())
+        assert not Enrollment.objects.filter(student=self.bob).exists()
 
     def test_it_refuses_a_paid_course_with_a_message(self) -> None:
         CourseFactory.create(teacher=self.alice, paid=True, slug="paid")
         self.login(self.bob)
         response = self.client.post(reverse("courses:enroll", args=["paid"]), follow=True)
         self.assertContains(response, "Enrolment opens soon")
-        self.assertFalse(Enrollment.objects.filter(student=self.bob).exists())
+        assert not Enrollment.objects.filter(student=self.bob).exists()
 
     def test_it_hides_a_draft_from_students(self) -> None:
         CourseFactory.create(teacher=self.alice, draft=True, slug="secret")
         self.login(self.bob)
         url = reverse("courses:enroll", args=["secret"])
-        self.assertEqual(self.client.post(url).status_code, 404)
-        self.assertEqual(self.client.get(url).status_code, 404)
+        assert self.client.post(url).status_code == 404
+        assert self.client.get(url).status_code == 404
 
     def test_it_hides_an_archived_course(self) -> None:
         CourseFactory.create(teacher=self.alice, archived=True, slug="over")
         self.login(self.bob)
-        self.assertEqual(self.client.post(reverse("courses:enroll", args=["over"])).status_code, 404)
+        assert self.client.post(reverse("courses:enroll", args=["over"])).status_code == 404
 
     def test_it_refuses_the_teacher_their_own_course(self) -> None:
         self.login(self.alice)
         response = self.client.post(self.url, follow=True)
         self.assertContains(response, "You teach this course")
-        self.assertFalse(Enrollment.objects.exists())
+        assert not Enrollment.objects.exists()
 
     def test_it_rejects_other_methods(self) -> None:
         self.login(self.bob)
-        self.assertEqual(self.client.put(self.url).status_code, 405)
+        assert self.client.put(self.url).status_code == 405
 
 
 class WaitlistViewTests(LecternTestCase):
@@ -92,7 +90,7 @@ class WaitlistViewTests(LecternTestCase):
         response = self.client.post(reverse("courses:join_waitlist", args=["full"]), follow=True)
         self.assertContains(response, "You're on the waitlist")
         self.assertContains(response, "Leave the waitlist")
-        self.assertTrue(WaitlistEntry.objects.filter(course=self.course, student=self.bob).exists())
+        assert WaitlistEntry.objects.filter(course=self.course, student=self.bob).exists()
 
     def test_it_enrols_when_a_seat_is_free_after_all(self) -> None:
         self.seat.status = Enrollment.Status.LEFT
@@ -105,23 +103,23 @@ class WaitlistViewTests(LecternTestCase):
         WaitlistEntry.objects.create(course=self.course, student=self.bob)
         self.login(self.bob)
         response = self.client.post(reverse("courses:leave_waitlist", args=["full"]))
-        self.assertEqual(response.status_code, 302)
-        self.assertFalse(WaitlistEntry.objects.exists())
+        assert response.status_code == 302
+        assert not WaitlistEntry.objects.exists()
 
     def test_it_answers_404_to_leaving_a_waitlist_you_are_not_on(self) -> None:
         self.login(self.bob)
         response = self.client.post(reverse("courses:leave_waitlist", args=["full"]))
-        self.assertEqual(response.status_code, 404)
+        assert response.status_code == 404
 
     def test_it_promotes_and_emails_when_the_seat_holder_leaves(self) -> None:
         WaitlistEntry.objects.create(course=self.course, student=self.bob)
         self.login(self.dave)
         with self.captureOnCommitCallbacks(execute=True):
             self.client.post(reverse("courses:leave", args=["full"]))
-        self.assertTrue(
-            Enrollment.objects.filter(course=self.course, student=self.bob, status="active").exists()
-        )
-        self.assertEqual([m.to for m in mail.outbox], [["bob@example.com"]])
+        assert Enrollment.objects.filter(
+            course=self.course, student=self.bob, status="active"
+        ).exists()
+        assert [m.to for m in mail.outbox] == [["bob@example.com"]]
 
 
 class EnrolBoxTests(LecternTestCase):
@@ -138,37 +136,37 @@ class EnrolBoxTests(LecternTestCase):
 
         course = CourseFactory.create(teacher=self.alice)
         html = self.render_box(AnonymousUser(), course)
-        self.assertIn(reverse("courses:register", args=[course.slug]), html)
-        self.assertIn('name="email"', html)
-        self.assertIn("Log in to enrol", html)
+        assert reverse("courses:register", args=[course.slug]) in html
+        assert 'name="email"' in html
+        assert "Log in to enrol" in html
 
     def test_it_offers_a_student_one_click(self) -> None:
         course = CourseFactory.create(teacher=self.alice)
         html = self.render_box(self.bob, course)
-        self.assertIn(reverse("courses:enroll", args=[course.slug]), html)
-        self.assertNotIn('name="email"', html)
+        assert reverse("courses:enroll", args=[course.slug]) in html
+        assert 'name="email"' not in html
 
     def test_it_sends_an_enrolled_student_to_the_course(self) -> None:
         course = CourseFactory.create(teacher=self.alice)
         EnrollmentFactory.create(course=course, student=self.bob)
-        self.assertIn("Go to course", self.render_box(self.bob, course))
+        assert "Go to course" in self.render_box(self.bob, course)
 
     def test_it_offers_the_waitlist_when_full(self) -> None:
         course = CourseFactory.create(teacher=self.alice, capacity=1)
         EnrollmentFactory.create(course=course)
         html = self.render_box(self.bob, course)
-        self.assertIn("Join the waitlist", html)
+        assert "Join the waitlist" in html
         WaitlistEntry.objects.create(course=course, student=self.bob)
-        self.assertIn("Leave the waitlist", self.render_box(self.bob, course))
+        assert "Leave the waitlist" in self.render_box(self.bob, course)
 
     def test_it_says_paid_enrolment_opens_soon(self) -> None:
         course = CourseFactory.create(teacher=self.alice, paid=True)
         html = self.render_box(self.bob, course)
-        self.assertIn("Enrolment opens soon", html)
-        self.assertNotIn(reverse("courses:enroll", args=[course.slug]), html)
+        assert "Enrolment opens soon" in html
+        assert reverse("courses:enroll", args=[course.slug]) not in html
 
     def test_it_tells_the_teacher_it_is_their_course(self) -> None:
         course = CourseFactory.create(teacher=self.alice)
         html = self.render_box(self.alice, course)
-        self.assertIn("You teach this course", html)
-        self.assertIn(reverse("courses:roster", args=[course.slug]), html)
+        assert "You teach this course" in html
+        assert reverse("courses:roster", args=[course.slug]) in html

@@ -23,23 +23,23 @@ class CoursePageAccessTests(LecternTestCase):
 
     def test_it_is_404_when_not_enrolled(self) -> None:
         self.login(self.dave)
-        self.assertEqual(self.client.get(self.url).status_code, 404)
+        assert self.client.get(self.url).status_code == 404
 
     def test_it_is_404_after_leaving(self) -> None:
         EnrollmentFactory.create(course=self.course, student=self.bob, status="left")
         self.login(self.bob)
-        self.assertEqual(self.client.get(self.url).status_code, 404)
+        assert self.client.get(self.url).status_code == 404
 
     def test_it_is_404_for_another_student_course(self) -> None:
         other = CourseFactory.create(teacher=self.carol, slug="other")
         EnrollmentFactory.create(course=other, student=self.dave)
         EnrollmentFactory.create(course=self.course, student=self.bob)
         self.login(self.bob)
-        self.assertEqual(self.client.get(reverse("courses:course", args=["other"])).status_code, 404)
+        assert self.client.get(reverse("courses:course", args=["other"])).status_code == 404
 
     def test_it_is_404_for_another_teacher(self) -> None:
         self.login(self.carol)
-        self.assertEqual(self.client.get(self.url).status_code, 404)
+        assert self.client.get(self.url).status_code == 404
 
     def test_it_shows_the_teacher_a_preview(self) -> None:
         self.login(self.alice)
@@ -48,8 +48,8 @@ class CoursePageAccessTests(LecternTestCase):
 
     def test_it_sends_visitors_to_log_in(self) -> None:
         response = self.client.get(self.url)
-        self.assertEqual(response.status_code, 302)
-        self.assertIn(reverse("account_login"), response["Location"])
+        assert response.status_code == 302
+        assert reverse("account_login") in response["Location"]
 
 
 class CoursePageContentTests(LecternTestCase):
@@ -68,11 +68,11 @@ class CoursePageContentTests(LecternTestCase):
             course=self.course, shared_note=True, title="Shared note", body="Bring a **capo**."
         )
         html = self.client.get(self.url).content.decode()
-        self.assertLess(html.index("First"), html.index("Second"))
-        self.assertNotIn("Unpublished draft", html)
-        self.assertNotIn("Teacher's private note", html)
-        self.assertIn("Shared note", html)
-        self.assertIn("<strong>capo</strong>", html)
+        assert html.index("First") < html.index("Second")
+        assert "Unpublished draft" not in html
+        assert "Teacher's private note" not in html
+        assert "Shared note" in html
+        assert "<strong>capo</strong>" in html
 
     def test_it_hides_the_private_note_from_the_teacher_preview_too(self) -> None:
         CourseItemFactory.create(course=self.course, note=True, title="Teacher's private note")
@@ -100,13 +100,13 @@ class CoursePageContentTests(LecternTestCase):
         fresh = CourseItemFactory.create(course=self.course, title="Fresh news")
 
         response = self.client.get(self.url)
-        self.assertEqual([i.title for i in response.context["items"] if i.is_new], ["Fresh news"])
+        assert [r.item.title for r in response.context["rows"] if r.is_new] == ["Fresh news"]
         self.assertContains(response, "1 new item since your last visit")
         self.enrollment.refresh_from_db()
-        self.assertGreater(self.enrollment.last_visited_at, fresh.published_at)
+        assert self.enrollment.last_visited_at > fresh.published_at
 
         again = self.client.get(self.url)
-        self.assertEqual([i for i in again.context["items"] if i.is_new], [])
+        assert [r for r in again.context["rows"] if r.is_new] == []
 
     def test_it_counts_everything_published_since_enrolling_before_the_first_visit(self) -> None:
         Enrollment.objects.filter(pk=self.enrollment.pk).update(
@@ -131,7 +131,7 @@ class CoursePageContentTests(LecternTestCase):
         )
         Submission.objects.create(item=handed_in, student=self.bob, text="done")
         response = self.client.get(self.url)
-        self.assertEqual([i.title for i in response.context["due_soon"]], [soon.title])
+        assert [i.title for i in response.context["due_soon"]] == [soon.title]
         self.assertContains(response, "Next due: Scales")
 
     def test_it_shows_sessions_in_the_viewer_timezone_and_names_the_course_one(self) -> None:

@@ -20,7 +20,9 @@ class ItemPageTests(LecternTestCase):
         return reverse("courses:item", args=["bread", item.pk])
 
     def test_it_renders_a_material_body_as_markdown(self) -> None:
-        item = CourseItemFactory.create(course=self.course, title="Starter", body="# Feed it\n\nDaily.")
+        item = CourseItemFactory.create(
+            course=self.course, title="Starter", body="# Feed it\n\nDaily."
+        )
         response = self.client.get(self.url(item))
         self.assertContains(response, "<h1>Feed it</h1>", html=True)
 
@@ -69,8 +71,8 @@ class ItemPageTests(LecternTestCase):
     def test_it_is_404_for_unpublished_items_and_private_notes(self) -> None:
         draft = CourseItemFactory.create(course=self.course, published=False)
         note = CourseItemFactory.create(course=self.course, note=True)
-        self.assertEqual(self.client.get(self.url(draft)).status_code, 404)
-        self.assertEqual(self.client.get(self.url(note)).status_code, 404)
+        assert self.client.get(self.url(draft)).status_code == 404
+        assert self.client.get(self.url(note)).status_code == 404
 
     def test_it_lets_the_teacher_preview_unpublished_items(self) -> None:
         draft = CourseItemFactory.create(course=self.course, published=False, title="Coming up")
@@ -79,9 +81,9 @@ class ItemPageTests(LecternTestCase):
 
     def test_it_is_404_for_an_item_of_another_course(self) -> None:
         elsewhere = CourseItemFactory.create(course=CourseFactory.create(teacher=self.carol))
-        self.assertEqual(self.client.get(self.url(elsewhere)).status_code, 404)
+        assert self.client.get(self.url(elsewhere)).status_code == 404
 
     def test_it_is_404_for_someone_not_enrolled(self) -> None:
         item = CourseItemFactory.create(course=self.course)
         self.login(self.dave)
-        self.assertEqual(self.client.get(self.url(item)).status_code, 404)
+        assert self.client.get(self.url(item)).status_code == 404

@@ -19,27 +19,25 @@ class LeaveCourseTests(LecternTestCase):
         self.assertContains(response, "Leave ")
         self.assertContains(response, 'method="post"')
         self.enrollment.refresh_from_db()
-        self.assertEqual(self.enrollment.status, Enrollment.Status.ACTIVE)
+        assert self.enrollment.status == Enrollment.Status.ACTIVE
 
     def test_it_leaves_and_closes_the_course_page(self) -> None:
         self.login(self.bob)
         response = self.client.post(self.url)
         self.assertRedirects(response, reverse("courses:my_courses"))
         self.enrollment.refresh_from_db()
-        self.assertEqual(self.enrollment.status, Enrollment.Status.LEFT)
-        self.assertEqual(
-            self.client.get(reverse("courses:course", args=["yoga"])).status_code, 404
-        )
+        assert self.enrollment.status == Enrollment.Status.LEFT
+        assert self.client.get(reverse("courses:course", args=["yoga"])).status_code == 404
 
     def test_it_lets_the_student_enrol_again(self) -> None:
         self.login(self.bob)
         self.client.post(self.url)
         self.client.post(reverse("courses:enroll", args=["yoga"]))
         self.enrollment.refresh_from_db()
-        self.assertEqual(self.enrollment.status, Enrollment.Status.ACTIVE)
-        self.assertEqual(Enrollment.objects.filter(student=self.bob).count(), 1)
+        assert self.enrollment.status == Enrollment.Status.ACTIVE
+        assert Enrollment.objects.filter(student=self.bob).count() == 1
 
     def test_it_is_404_for_the_teacher_and_outsiders(self) -> None:
         for person in (self.alice, self.dave):
             self.login(person)
-            self.assertEqual(self.client.post(self.url).status_code, 404)
+            assert self.client.post(self.url).status_code == 404

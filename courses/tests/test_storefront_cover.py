@@ -19,7 +19,7 @@ class CoverTests(TemporaryStorageMixin, LecternTestCase):
         response = self.client.get(reverse("courses:cover", args=["open"]))
         assert response.status_code == 200
         assert response["Content-Type"] == "image/png"
-        assert b"".join(response.streaming_content) == image_bytes("PNG")
+        assert response.getvalue() == image_bytes("PNG")
         assert "public" in response["Cache-Control"]
 
     def test_it_streams_the_cover_of_an_unlisted_course(self) -> None:

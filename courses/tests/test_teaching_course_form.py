@@ -174,7 +174,9 @@ class CreateCourseTests(TemporaryStorageMixin, LecternTestCase):
 class EditCourseTests(TemporaryStorageMixin, LecternTestCase):
     def setUp(self) -> None:
         super().setUp()
-        self.course = CourseFactory.create(teacher=self.alice, slug="clay", title="Clay", draft=True)
+        self.course = CourseFactory.create(
+            teacher=self.alice, slug="clay", title="Clay", draft=True
+        )
         self.url = reverse("courses:teach_course_edit", args=["clay"])
         self.login(self.alice)
 

@@ -1,5 +1,7 @@
 """Ordering a course's items: up/down buttons without JavaScript, and drag-and-drop."""
 
+from typing import Any
+
 from django.urls import reverse
 
 from courses.models import CourseItem
@@ -23,11 +25,11 @@ class OrderTests(LecternTestCase):
             .values_list("title", flat=True)
         )
 
-    def move(self, item: CourseItem, direction: str) -> object:
+    def move(self, item: CourseItem, direction: str) -> Any:
         url = reverse("courses:teach_item_move", args=["clay", item.pk])
         return self.client.post(url, {"direction": direction})
 
-    def reorder(self, order: str, **headers: str) -> object:
+    def reorder(self, order: str, **headers: Any) -> Any:
         url = reverse("courses:teach_items_reorder", args=["clay"])
         return self.client.post(url, {"order": order}, **headers)
 
@@ -82,7 +84,10 @@ class OrderTests(LecternTestCase):
         assert CourseItem.objects.get(pk=foreign.pk).course_id != self.course.pk
 
     def test_it_refuses_an_order_missing_an_item_or_listing_one_twice(self) -> None:
-        for order in (f"{self.a.pk},{self.b.pk}", f"{self.a.pk},{self.a.pk},{self.b.pk},{self.c.pk}"):
+        for order in (
+            f"{self.a.pk},{self.b.pk}",
+            f"{self.a.pk},{self.a.pk},{self.b.pk},{self.c.pk}",
+        ):
             assert self.reorder(order).status_code == 400, order
         assert self.order() == ["A", "B", "C"]
 

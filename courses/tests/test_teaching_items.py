@@ -1,6 +1,7 @@
 """Adding, editing, publishing and deleting course items of every kind."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from django.urls import reverse
 
@@ -21,7 +22,7 @@ class ItemTestCase(TemporaryStorageMixin, LecternTestCase):
     def new_url(self, kind: str) -> str:
         return reverse("courses:teach_item_new", args=["clay", kind])
 
-    def add(self, kind: str, **data: object) -> object:
+    def add(self, kind: str, **data: object) -> Any:
         return self.client.post(self.new_url(kind), {"title": f"A {kind}", **data})
 
 
@@ -179,6 +180,7 @@ class EditItemTests(ItemTestCase):
         self.add("file", upload=pdf("a.pdf"))
         item = CourseItem.objects.get()
         old = item.file_id
+        assert old is not None
         url = reverse("courses:teach_item_edit", args=["clay", item.pk])
         self.client.post(url, {"title": "Slides", "upload": pdf("b.pdf")})
         item.refresh_from_db()

@@ -1,5 +1,7 @@
 """Publishing, unpublishing, archiving a course, and the teacher's public page address."""
 
+from typing import Any
+
 from django.urls import reverse
 
 from courses.models import Course, Visibility
@@ -14,7 +16,7 @@ class PublishTests(LecternTestCase):
         self.manage = reverse("courses:teach_course", args=["clay"])
         self.login(self.alice)
 
-    def post(self, name: str, data: dict[str, str] | None = None) -> object:
+    def post(self, name: str, data: dict[str, str] | None = None) -> Any:
         return self.client.post(reverse(f"courses:{name}", args=["clay"]), data or {})
 
     def test_it_publishes_a_draft_as_public(self) -> None:

@@ -15,7 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from core.http import AuthedRequest
 from core.ratelimit import Limit, client_ip, hit, too_many_requests
@@ -235,7 +240,7 @@ def calendar_feed_regenerate(request: AuthedRequest) -> HttpResponse:
     return redirect("courses:calendar_feed_settings")
 
 
-@require_GET
+@require_safe
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """Serve a person's events as iCalendar to whoever holds the secret address."""
     for limit, key in ((_FEED_FETCHES, token[:64]), (_FEED_FETCHES_PER_IP, client_ip(request))):

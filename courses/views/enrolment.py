@@ -250,7 +250,7 @@ def add_student(request: AuthedRequest, slug: str) -> HttpResponse:
             )
         except services.EnrolmentError as error:
             form.add_error(
-                "email" if isinstance(error, services.OwnCourse) else None, error.message
+                "email" if isinstance(error, services.OwnCourseError) else None, error.message
             )
         else:
             if result.already_enrolled:

@@ -1,5 +1,8 @@
 """The student's side of a course: their courses, a course's page, one item, leaving."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -16,6 +19,16 @@ from courses.services import enrolment as services
 # Short texts shown in full on the course page; longer kinds open on their own page.
 _INLINE_KINDS = frozenset({ItemKind.ANNOUNCEMENT, ItemKind.NOTE})
 UPCOMING_SESSIONS = 3
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """One line of the course page: the item and what it means to this viewer."""
+
+    item: CourseItem
+    is_new: bool
+    is_submitted: bool
+    body_html: str
 
 
 @login_required
@@ -39,11 +52,15 @@ def course(request: AuthedRequest, slug: str) -> HttpResponse:
     if enrollment is not None:
         submitted = selectors.submitted_item_ids(request.user, course)
         since = enrollment.last_visited_at or enrollment.enrolled_at
-    for item in items:
-        item.is_new = bool(since and item.published_at and item.published_at > since)  # type: ignore[attr-defined]
-        item.is_submitted = item.pk in submitted  # type: ignore[attr-defined]
-        if item.kind in _INLINE_KINDS:
-            item.body_html = render_markdown(item.body)  # type: ignore[attr-defined]
+    rows = [
+        ItemRow(
+            item=item,
+            is_new=bool(since and item.published_at and item.published_at > since),
+            is_submitted=item.pk in submitted,
+            body_html=render_markdown(item.body) if item.kind in _INLINE_KINDS else "",
+        )
+        for item in items
+    ]
     due_soon = sorted(
         (
             item
@@ -63,8 +80,8 @@ def course(request: AuthedRequest, slug: str) -> HttpResponse:
         "course": course,
         "enrollment": enrollment,
         "is_preview": enrollment is None,
-        "items": items,
-        "new_count": sum(1 for item in items if item.is_new),  # type: ignore[attr-defined]
+        "rows": rows,
+        "new_count": sum(1 for row in rows if row.is_new),
         "previous_visit": enrollment.last_visited_at if enrollment is not None else None,
         "due_soon": due_soon,
         "upcoming": upcoming,
@@ -76,9 +93,9 @@ def course(request: AuthedRequest, slug: str) -> HttpResponse:
     return render(request, "courses/learning/course.html", context)
 
 
-def _not_over(item: CourseItem, now: object) -> bool:
+def _not_over(item: CourseItem, now: datetime) -> bool:
     end = item.ends_at or item.starts_at
-    return end is not None and end >= now  # type: ignore[operator]
+    return end is not None and end >= now
 
 
 @login_required

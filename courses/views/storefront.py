@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.db.models import Count, F, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
@@ -223,7 +224,7 @@ def _zones_differ(a: zoneinfo.ZoneInfo, b: zoneinfo.ZoneInfo) -> bool:
 
 
 @require_safe
-def cover(request: Request, slug: str) -> HttpResponse:
+def cover(request: Request, slug: str) -> HttpResponseBase:
     """Stream a course's cover image to anyone who may see the course."""
     course = Course.objects.select_related("cover").filter(slug=slug).first()
     if course is None or course.cover is None:
@@ -247,7 +248,7 @@ def cover(request: Request, slug: str) -> HttpResponse:
         redirect["Cache-Control"] = "no-store"
         return redirect
     try:
-        blob = stored.blob.storage.open(stored.blob.name, "rb")
+        blob = stored.blob.storage.open(stored.blob.name or "", "rb")
     except (FileNotFoundError, OSError) as exc:
         raise Http404 from exc
     response = FileResponse(blob, content_type=stored.content_type)

@@ -24,7 +24,7 @@ from courses.services import courses as course_services
 from courses.services import items as item_services
 from courses.views.storefront import seats_left
 
-KIND_HELP = {
+KIND_HELP: dict[str, str] = {
     ItemKind.ANNOUNCEMENT: "News for everyone enrolled.",
     ItemKind.MATERIAL: "A lesson or reading, written here.",
     ItemKind.ASSIGNMENT: "Work to hand in, with a due date and points.",
