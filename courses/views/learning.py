@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,8 +14,9 @@ from django.views.decorators.http import require_http_methods
 from core.http import AuthedRequest
 from core.markdown import render_markdown
 from courses import access, selectors
-from courses.models import CourseItem, ItemKind, Submission
+from courses.models import CourseItem, ItemKind
 from courses.services import enrolment as services
+from courses.services import work
 
 # Short texts shown in full on the course page; longer kinds open on their own page.
 _INLINE_KINDS = frozenset({ItemKind.ANNOUNCEMENT, ItemKind.NOTE})
@@ -101,16 +103,15 @@ def _not_over(item: CourseItem, now: datetime) -> bool:
 @login_required
 def item(request: AuthedRequest, slug: str, item_id: int) -> HttpResponse:
     item, enrollment = access.get_item_for_member(request.user, slug, item_id)
-    submission = None
+    context: dict[str, Any] = {"submission": None}
     if enrollment is not None and item.kind == ItemKind.ASSIGNMENT:
-        submission = Submission.objects.filter(item=item, student_id=request.user.pk).first()
-    context = {
+        context |= work.submit_box_context(item=item, student=request.user)
+    context |= {
         "course": item.course,
         "item": item,
         "enrollment": enrollment,
         "is_preview": enrollment is None,
         "body_html": render_markdown(item.body),
-        "submission": submission,
         "viewer_tz": timezone.get_current_timezone_name(),
         "now": timezone.now(),
     }

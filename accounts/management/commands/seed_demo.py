@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import User
+from courses import demo
 from privacy import documents
 from privacy import services as privacy_services
 
@@ -37,6 +38,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args: object, **options: object) -> None:
+        users = {}
         for person in DEMO_PEOPLE:
             fields = dict(person)
             email = fields.pop("email")
@@ -48,6 +50,10 @@ class Command(BaseCommand):
                 user=user, email=email, defaults={"verified": True, "primary": True}
             )
             privacy_services.record_acceptances(user=user, docs=documents.required_for(user))
+            users[email] = user
+        new_courses = demo.seed_demo_courses(
+            teacher=users["teacher@lectern.localhost"], student=users["student@lectern.localhost"]
+        )
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD}):"))
         for person in DEMO_PEOPLE:
             role = (
@@ -58,3 +64,5 @@ class Command(BaseCommand):
                 else "student"
             )
             self.stdout.write(f"  {role:8} {person['email']}")
+        for course in new_courses:
+            self.stdout.write(f"Demo course: {course.title} at {course.get_absolute_url()}")
