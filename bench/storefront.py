@@ -1,6 +1,6 @@
 """Storefront throughput against a bare view, side by side, under gunicorn.
 
-    .venv/bin/python bench/storefront.py [--seconds 15] [--connections 16]
+    .venv/bin/python -m bench.storefront [--seconds 15] [--connections 16]
 
 Runs the production settings (DEBUG off, whitenoise manifest storage, the full
 middleware stack) on PostgreSQL (and Redis when reachable), seeds a public
@@ -123,7 +123,7 @@ def main() -> None:
     _manage(env, "migrate", "--noinput", "-v0")
     _manage(env, "collectstatic", "--noinput", "-v0")
     path = subprocess.run(
-        [PYTHON, "bench/seed_storefront.py"],
+        [PYTHON, "-m", "bench.seed_storefront"],
         cwd=ROOT,
         env=env,
         check=True,

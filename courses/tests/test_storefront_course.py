@@ -276,8 +276,8 @@ class QueryCountTests(LecternTestCase):
             cache.clear()
             return self.client.get(self.url)
 
-        count = assert_constant_queries(self, fresh, self.add_rows, counts=(10, 1000), budget=4)
-        assert count <= 2
+        # With nothing cached: the page's facts, the course, its sessions.
+        assert_constant_queries(self, fresh, self.add_rows, counts=(10, 1000), budget=3)
 
     def test_it_serves_visitors_with_one_query_once_the_page_is_cached(self) -> None:
         self.add_rows(10)

@@ -1,34 +1,40 @@
 """Public pages: a course's storefront, its cover image and a teacher's page.
 
 These are the most visited pages, so each is a fixed, small number of queries.
-Anonymous visitors get a response shared caches may keep for a minute, and the
-part of the course page that is costly to build (rendered Markdown and the
-session list) is kept in the cache, keyed by the course's `updated_at`, which
-every change to the course or its items moves on.
+Anonymous visitors get a response shared caches may keep for a minute. The
+course page a visitor sees is kept whole in the cache, keyed by the course's
+`updated_at` (every change to the course or its items moves it on) and its
+seats taken, with the CSRF token left out and put back per response; the one
+query left per visit reads those two. Signed-in people get the page built for
+them, its costly part (rendered Markdown and the sessions) shared from the cache.
 """
 
+import functools
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import groupby
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache import cache
-from django.db.models import Count, F, IntegerField, OuterRef, Subquery
+from django.db import connection
+from django.db.models import Count, F, Field, IntegerField, Model, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
 from accounts.models import User
+from core.context_processors import site as site_context
 from core.http import Request
 from core.markdown import render_markdown
 from courses import storage
@@ -40,6 +46,7 @@ FRAGMENT_TTL = 60
 UPCOMING_SESSIONS = 12
 TEACHER_PAGE_SESSIONS = 60
 ENROL_BOX = "courses/enrolment/_enrol_box.html"
+PAGE = "courses/storefront/course.html"
 
 
 @dataclass(frozen=True)
@@ -163,17 +170,128 @@ def og_description(course: Course) -> str:
     return Truncator(" ".join(text.split())).chars(200)
 
 
-@require_safe
-def storefront(request: Request, slug: str) -> HttpResponse:
-    """Show a course's public page: what it is, when, who teaches it, the price and seats."""
-    course = (
+# Stands in for the CSRF token in a page cached for every visitor; each response
+# gets the visitor's own token in its place.
+CSRF_PLACEHOLDER = "csrf-token-placeholder-7d1e9b5c"
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """What decides whether a visitor may see a course page and which cached copy is current."""
+
+    pk: int
+    updated_at: object
+    visibility: str
+    archived: bool
+    seats_taken: int
+
+    @property
+    def reachable(self) -> bool:
+        return self.visibility in (Visibility.PUBLIC, Visibility.UNLISTED) and not self.archived
+
+
+def _column(model: type[Model], name: str) -> str:
+    return str(cast(Field, model._meta.get_field(name)).column)
+
+
+@functools.cache
+def _facts_sql() -> str:
+    course, enrollment = Course._meta.db_table, Enrollment._meta.db_table
+    course_id = _column(Course, "id")
+    # Only names from the models' own metadata are spliced in; values are parameters.
+    return (
+        f"SELECT c.{course_id}, c.{_column(Course, 'updated_at')}, "  # noqa: S608
+        f"c.{_column(Course, 'visibility')}, c.{_column(Course, 'archived_at')}, "
+        f"(SELECT COUNT(*) FROM {enrollment} e "
+        f"WHERE e.{_column(Enrollment, 'course')} = c.{course_id} "
+        f"AND e.{_column(Enrollment, 'status')} = %s) "
+        f"FROM {course} c WHERE c.{_column(Course, 'slug')} = %s"
+    )
+
+
+def page_facts(slug: str) -> PageFacts | None:
+    """Read the few facts the cached page depends on, in one small query.
+
+    This runs on every visit to the most visited page, so it skips the ORM's
+    query building and model loading, which cost several times the query itself.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_facts_sql(), [Enrollment.Status.ACTIVE, slug])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk, updated_at, visibility, archived_at, taken = row
+    return PageFacts(pk, updated_at, visibility, archived_at is not None, taken)
+
+
+def _shared_page_key(request: Request, facts: PageFacts) -> str | None:
+    """Return the cache key of the whole page as any visitor sees it, or None if it can't be shared.
+
+    The key moves with everything the page shows: the course and its items
+    (`updated_at`), the seats taken, and the visitor's colour scheme, language
+    and host. A page with a query string or a pending message is built afresh.
+    """
+    if request.user.is_authenticated or request.GET or "messages" in request.COOKIES:
+        return None
+    scheme = request.COOKIES.get("color_scheme", "system")
+    if scheme not in ("light", "dark", "system"):
+        scheme = "system"
+    return ":".join(
+        [
+            "storefront:page:v1",
+            str(facts.pk),
+            str(facts.updated_at),
+            str(facts.seats_taken),
+            scheme,
+            translation.get_language() or "",
+            request.scheme or "http",
+            request.get_host(),
+        ]
+    )
+
+
+def _shared_context(request: Request) -> dict[str, Any]:
+    """Return what the context processors give a visitor, with the CSRF token held back."""
+    return {
+        **site_context(request),
+        "request": request,
+        "user": request.user,
+        "messages": [],
+        "csrf_token": CSRF_PLACEHOLDER,
+    }
+
+
+def _load_course(slug: str) -> Course | None:
+    return (
         Course.objects.select_related("teacher")
         .annotate(active_count=Coalesce(_seats_taken(), 0))
         .filter(slug=slug)
         .first()
     )
-    user = request.user
-    is_teacher = course is not None and user.is_authenticated and course.teacher_id == user.pk
+
+
+@require_safe
+def storefront(request: Request, slug: str) -> HttpResponse:
+    """Show a course's public page: what it is, when, who teaches it, the price and seats."""
+    if not request.user.is_authenticated:
+        facts = page_facts(slug)
+        if facts is None or not facts.reachable:
+            raise Http404
+        key = _shared_page_key(request, facts)
+        html = cache.get(key) if key else None
+        if html is None:
+            course = _load_course(slug)
+            if course is None:
+                raise Http404
+            context = _storefront_context(request, course, is_teacher=False)
+            if key is None:
+                return _public_cache(render(request, PAGE, context), request, shareable=True)
+            html = get_template(PAGE).render({**context, **_shared_context(request)})
+            cache.set(key, html, PUBLIC_MAX_AGE)
+        response = HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+        return _public_cache(response, request, shareable=True)
+    course = _load_course(slug)
+    is_teacher = course is not None and course.teacher_id == request.user.pk
     reachable = (
         course is not None
         and course.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
@@ -181,6 +299,12 @@ def storefront(request: Request, slug: str) -> HttpResponse:
     )
     if course is None or not (reachable or is_teacher):
         raise Http404
+    response = render(request, PAGE, _storefront_context(request, course, is_teacher))
+    return _public_cache(response, request, shareable=reachable)
+
+
+def _storefront_context(request: Request, course: Course, is_teacher: bool) -> dict[str, Any]:
+    user = request.user
     course_zone = zone_named(course.timezone)
     zone = viewer_zone(request, course_zone)
     enrollment: Enrollment | None = None
@@ -189,33 +313,29 @@ def storefront(request: Request, slug: str) -> HttpResponse:
         enrollment = get_enrollment(user, course)
         if enrollment is None:
             on_waitlist = WaitlistEntry.objects.filter(course=course, student_id=user.pk).exists()
-    page_url = request.build_absolute_uri(course.get_absolute_url())
     cover_url = (
         request.build_absolute_uri(reverse("courses:cover", args=[course.slug]))
         + f"?v={course.cover_id}"
         if course.cover_id
         else ""
     )
-    left = seats_left(course)
-    context: dict[str, Any] = {
+    return {
         "course": course,
         "teacher": course.teacher,
         "is_teacher": is_teacher,
         "main_html": _cached_course_main(request, course, zone),
-        "seats_left": left,
+        "seats_left": seats_left(course),
         "enrollment": enrollment,
         "on_waitlist": on_waitlist,
         "course_zone": course_zone.key,
         "viewer_zone": zone.key,
         "zones_differ": _zones_differ(course_zone, zone),
-        "page_url": page_url,
+        "page_url": request.build_absolute_uri(course.get_absolute_url()),
         "cover_url": cover_url,
         "og_description": og_description(course),
         "enrol_box": enrol_box_available(),
         "noindex": course.visibility != Visibility.PUBLIC or course.archived_at is not None,
     }
-    response = render(request, "courses/storefront/course.html", context)
-    return _public_cache(response, request, shareable=reachable)
 
 
 def _zones_differ(a: zoneinfo.ZoneInfo, b: zoneinfo.ZoneInfo) -> bool:
