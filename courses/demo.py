@@ -1,6 +1,7 @@
 """Demo courses for `manage.py seed_demo`: a free course with content and a paid one."""
 
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -80,7 +81,7 @@ def _free_course(teacher: User, student: User) -> Course:
             "organisation": teacher.organisation_name,
         },
     )
-    content = [
+    content: list[tuple[str, str, dict[str, Any]]] = [
         (ItemKind.ANNOUNCEMENT, "Welcome!", {"body": "So glad you're here. Say hi in class."}),
         (
             ItemKind.MATERIAL,
