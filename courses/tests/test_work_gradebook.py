@@ -104,7 +104,7 @@ class GradebookTests(LecternTestCase):
         self.assertContains(response, "8 / 10")
         self.assertNotContains(response, "21")
         self.assertContains(response, "<strong>8</strong> of 40 points", html=False)
-        self.assertContains(response, "(20.0%)")
+        self.assertContains(response, "(20%)")
 
     def test_it_shows_a_student_their_own_grades_only(self) -> None:
         response = self.new_client(self.eve).get(

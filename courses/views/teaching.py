@@ -278,7 +278,7 @@ def item_new(request: AuthedRequest, slug: str, kind: str) -> HttpResponse:
         except ValidationError as exc:
             _add_errors(form, exc, default_field="upload")
         else:
-            state = "published" if item.published else "saved as a draft"
+            state = "added and published" if item.published else "added as a draft"
             messages.success(request, f"“{item.title}” is {state}.")
             return redirect(_manage_url(course, item))
     status = 400 if form.is_bound else 200
