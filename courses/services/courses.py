@@ -17,7 +17,7 @@ from django.utils.text import slugify
 from accounts import services as account_services
 from accounts.models import User
 from courses.models import Course, CourseItem, Enrollment, ItemKind, Submission, Visibility
-from courses.services import files
+from courses.services import enrolment, files
 
 HANDLE_MAX = 40
 _RESERVED_HANDLES = frozenset({"new", "admin", "settings"})
@@ -133,6 +133,9 @@ def update_course(
         course.save(update_fields=["cover", "updated_at"])
     if going_live:
         ensure_teacher_handle(teacher=course.teacher)
+    if "capacity" in fields:
+        # More seats (or none to count) let the waitlist in, in the order people joined.
+        enrolment.promote_waitlist(course=course)
     return course
 
 
