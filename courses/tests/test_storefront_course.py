@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from courses.models import Enrollment, WaitlistEntry
 from courses.tests.factories import CourseFactory, CourseItemFactory, EnrollmentFactory
+from courses.views import storefront as storefront_views
 from tests.base import LecternTestCase, StudentFactory, assert_constant_queries
 
 
@@ -274,6 +275,7 @@ class QueryCountTests(LecternTestCase):
     def test_it_makes_the_same_queries_for_few_and_many_students_anonymously(self) -> None:
         def fresh() -> object:
             cache.clear()
+            storefront_views._recent_pages.clear()
             return self.client.get(self.url)
 
         # With nothing cached: the page's facts, the course, its sessions.

@@ -10,7 +10,11 @@ them, its costly part (rendered Markdown and the sessions) shared from the cache
 """
 
 import functools
+import hashlib
+import threading
+import time
 import zoneinfo
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import groupby
@@ -236,9 +240,8 @@ def _shared_page_key(request: Request, facts: PageFacts) -> str | None:
     scheme = request.COOKIES.get("color_scheme", "system")
     if scheme not in ("light", "dark", "system"):
         scheme = "system"
-    return ":".join(
+    parts = ":".join(
         [
-            "storefront:page:v1",
             str(facts.pk),
             str(facts.updated_at),
             str(facts.seats_taken),
@@ -248,6 +251,55 @@ def _shared_page_key(request: Request, facts: PageFacts) -> str | None:
             request.get_host(),
         ]
     )
+    # Hashed: the host and timestamp hold characters some cache backends refuse in keys.
+    return f"storefront:page:v2:{facts.pk}:{hashlib.sha256(parts.encode()).hexdigest()}"
+
+
+class _RecentPages:
+    """The last few shared pages, kept in this process for a short while.
+
+    The key comes from the database on every visit, so a kept page is never
+    out of date with the course or its seats; the time limit bounds how long
+    time-dependent parts (which sessions are upcoming) may lag, as the shared
+    cache's own expiry does. Reading it here saves the round trip to the
+    shared cache on the most visited page.
+    """
+
+    def __init__(self, size: int, ttl: float) -> None:
+        self.size, self.ttl = size, ttl
+        self._pages: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            kept = self._pages.get(key)
+            if kept is None or kept[0] < time.monotonic():
+                return None
+            self._pages.move_to_end(key)
+            return kept[1]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+
+    def put(self, key: str, html: str) -> None:
+        with self._lock:
+            self._pages[key] = (time.monotonic() + self.ttl, html)
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+
+
+_recent_pages = _RecentPages(size=64, ttl=10)
+
+
+def _cached_page(key: str) -> str | None:
+    html = _recent_pages.get(key)
+    if html is None:
+        html = cache.get(key)
+        if html is not None:
+            _recent_pages.put(key, html)
+    return html
 
 
 def _shared_context(request: Request) -> dict[str, Any]:
@@ -278,7 +330,7 @@ def storefront(request: Request, slug: str) -> HttpResponse:
         if facts is None or not facts.reachable:
             raise Http404
         key = _shared_page_key(request, facts)
-        html = cache.get(key) if key else None
+        html = _cached_page(key) if key else None
         if html is None:
             course = _load_course(slug)
             if course is None:
@@ -288,6 +340,7 @@ def storefront(request: Request, slug: str) -> HttpResponse:
                 return _public_cache(render(request, PAGE, context), request, shareable=True)
             html = get_template(PAGE).render({**context, **_shared_context(request)})
             cache.set(key, html, PUBLIC_MAX_AGE)
+            _recent_pages.put(key, html)
         response = HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
         return _public_cache(response, request, shareable=True)
     course = _load_course(slug)
