@@ -11,8 +11,8 @@ from tests.base import StudentFactory
 
 @pytest.mark.django_db
 def test_it_lets_the_waitlist_in_when_the_capacity_goes_up() -> None:
-    course = CourseFactory(capacity=1, visibility="public")
-    first, second, third = StudentFactory(), StudentFactory(), StudentFactory()
+    course = CourseFactory.create(capacity=1, visibility="public")
+    first, second, third = StudentFactory.create_batch(3)
     enrolment.enroll_student(course=course, student=first)
     enrolment.join_waitlist(course=course, student=second)
     enrolment.join_waitlist(course=course, student=third)
