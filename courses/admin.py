@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from courses.models import Course, CourseItem
+from courses.services import courses as course_services
 
 
 class CourseItemInline(admin.TabularInline):
@@ -37,3 +40,10 @@ class CourseAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at", "published_at", "archived_at"]
     date_hierarchy = "created_at"
     inlines = [CourseItemInline]
+
+    def delete_model(self, request: HttpRequest, obj: Course) -> None:
+        course_services.delete_course(course=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
+        for course in queryset:
+            course_services.delete_course(course=course)

@@ -16,7 +16,15 @@ from django.utils.text import slugify
 
 from accounts import services as account_services
 from accounts.models import User
-from courses.models import Course, CourseItem, Enrollment, ItemKind, Submission, Visibility
+from courses.models import (
+    Course,
+    CourseItem,
+    Enrollment,
+    ItemKind,
+    StoredFile,
+    Submission,
+    Visibility,
+)
 from courses.services import enrolment, files
 
 HANDLE_MAX = 40
@@ -137,6 +145,17 @@ def update_course(
         # More seats (or none to count) let the waitlist in, in the order people joined.
         enrolment.promote_waitlist(course=course)
     return course
+
+
+@transaction.atomic
+def delete_course(*, course: Course) -> None:
+    """Delete a course with everything in it: items, enrolments, work and stored files.
+
+    Rows go through database cascades; the files' contents are removed from
+    storage once the deletion has committed.
+    """
+    files.delete_files(StoredFile.objects.filter(course=course))
+    course.delete()
 
 
 @transaction.atomic
