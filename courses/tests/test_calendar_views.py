@@ -243,3 +243,23 @@ class AgendaViewTests(LecternTestCase):
     def test_it_links_to_the_calendar_from_the_header(self) -> None:
         response = self.client.get(reverse("dashboard"))
         self.assertContains(response, f'href="{URL}"')
+
+
+class ContinuedEntryTests(LecternTestCase):
+    def test_it_shows_a_session_crossing_midnight_as_continued_on_the_next_day(self) -> None:
+        course = CourseFactory.create(teacher=self.alice, visibility="public")
+        Enrollment.objects.create(course=course, student=self.bob)
+        CourseItem.objects.create(
+            course=course,
+            kind=ItemKind.SESSION,
+            title="Night class",
+            published=True,
+            starts_at=datetime(2026, 11, 24, 23, 30, tzinfo=UTC),
+            duration_minutes=90,
+        )
+        self.client.force_login(self.bob)
+        response = self.client.get(reverse("courses:calendar"), {"month": "2026-11"})
+        html = response.content.decode()
+        assert html.count("Night class") == 2
+        assert "23:30" in html
+        assert "…01:00" in html
