@@ -78,6 +78,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     color_scheme = models.CharField(
         _("colour scheme"), max_length=6, choices=ColorScheme.choices, default=ColorScheme.SYSTEM
     )
+    send_read_receipts = models.BooleanField(
+        _("send read receipts"),
+        default=True,
+        help_text=_(
+            "Let people you message see when you've read it. Off: you don't see theirs either."
+        ),
+    )
     is_staff = models.BooleanField(_("staff"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=now)

@@ -46,6 +46,7 @@ register(
         "timezone",
         "language",
         "color_scheme",
+        "send_read_receipts",
         "date_joined",
         "last_login",
     ],

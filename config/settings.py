@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "accounts",
     "privacy",
     "courses",
+    "messaging",
+    "notifications",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("privacy.urls")),
     path("", include("courses.urls")),
+    path("", include("messaging.urls")),
+    path("", include("notifications.urls")),
     *policy_urlpatterns,
     path("admin/", admin.site.urls),
 ]
