@@ -153,5 +153,6 @@ class PreferencesForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["timezone", "language", "color_scheme"]
+        fields = ["timezone", "language", "color_scheme", "send_read_receipts"]
         widgets = {"color_scheme": forms.RadioSelect}
+        labels = {"send_read_receipts": "Send read receipts"}

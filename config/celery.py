@@ -28,5 +28,19 @@ app.conf.beat_schedule = {
         "task": "privacy.tasks.sweep_retention_task",
         "schedule": crontab(minute=17, hour="*/6"),
     },
+    # Notifications: due-soon reminders, emails held for quiet hours or a retry, and the
+    # daily digests (each person's digest hour is in their own time zone, so it runs often).
+    "notify-due-soon": {
+        "task": "notifications.tasks.notify_due_soon_task",
+        "schedule": crontab(minute="*/15"),
+    },
+    "send-held-notification-emails": {
+        "task": "notifications.tasks.send_held_emails_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    "send-notification-digests": {
+        "task": "notifications.tasks.send_digests_task",
+        "schedule": crontab(minute="3,18,33,48"),
+    },
 }
 app.autodiscover_tasks()

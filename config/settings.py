@@ -88,6 +88,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
+                "notifications.context_processors.unread",
+                "messaging.context_processors.unread",
             ],
         },
     },
@@ -140,6 +142,14 @@ if REDIS_URL:
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "UTC"
+
+# --- Messaging --------------------------------------------------------------
+
+MESSAGE_MAX_CHARS = env_int("MESSAGE_MAX_CHARS", 10_000)
+MESSAGE_RATE_PER_MINUTE = env_int("MESSAGE_RATE_PER_MINUTE", 20)
+MESSAGE_POLL_SECONDS = env_int("MESSAGE_POLL_SECONDS", 3)
+# A message still unread after this long becomes a notification (and maybe an email).
+MESSAGE_NOTIFY_DELAY_MINUTES = env_int("MESSAGE_NOTIFY_DELAY_MINUTES", 10)
 
 # --- Auth and accounts ------------------------------------------------------
 

@@ -77,10 +77,14 @@ def get_file_for_user(user: Any, file_id: int) -> StoredFile:
     The course's teacher may download all its files; a submission's files are
     for the submitting student and the teacher only; an enrolled student may
     download files of published items and the cover; anyone may see the cover
-    of a course reachable by link, since the storefront shows it.
+    of a course reachable by link, since the storefront shows it. A file sent
+    with a message is for that conversation's people only.
     """
     stored = get_object_or_404(
-        StoredFile.objects.select_related("course", "submission__item__course"), pk=file_id
+        StoredFile.objects.select_related(
+            "course", "submission__item__course", "message_attachment__message"
+        ),
+        pk=file_id,
     )
     if not _may_download(user, stored):
         raise Http404
@@ -101,6 +105,10 @@ def is_public_cover(stored: StoredFile) -> bool:
 
 def _may_download(user: Any, stored: StoredFile) -> bool:
     signed_in = bool(user.is_authenticated)
+    if hasattr(stored, "message_attachment"):
+        from messaging import access as messaging_access
+
+        return messaging_access.may_download_attachment(user, stored)
     if stored.submission_id is not None:
         submission = stored.submission
         assert submission is not None

@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class MessagingConfig(AppConfig):
     name = "messaging"
+    verbose_name = "Messaging"

@@ -17,6 +17,9 @@ from courses.validators import validate_meeting_url
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+# Near year 1 or 9999 a time-zone conversion overflows, on saving or on any page showing
+# the item; nobody schedules that far. The same years as personal calendar events.
+_EARLIEST_YEAR, _LATEST_YEAR = 1970, 2200
 
 
 def course_zone(course: Course) -> zoneinfo.ZoneInfo:
@@ -157,6 +160,9 @@ class _WhenMixin(forms.ModelForm):
             if "day" not in self.errors and "at" not in self.errors:
                 missing = "day" if day is None else "at"
                 self.add_error(missing, "Give both a date and a time, or neither.")
+            return None
+        if not _EARLIEST_YEAR <= day.year <= _LATEST_YEAR:
+            self.add_error("day", f"Pick a date between {_EARLIEST_YEAR} and {_LATEST_YEAR}.")
             return None
         try:
             return combine_in_zone(day, at, zone)

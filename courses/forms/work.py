@@ -10,6 +10,8 @@ from courses.models import CourseItem
 from courses.services.work import MAX_ANSWER_CHARS, MAX_FILES_PER_SUBMISSION
 
 FEEDBACK_MAX_CHARS = 20_000
+# As many points as an assignment can be worth; also bounds work graded without a maximum.
+POINTS_MAX = 10_000
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -55,7 +57,7 @@ class SubmissionForm(forms.Form):
 
 
 class GradeForm(forms.Form):
-    points = forms.IntegerField(label="Points", min_value=0)
+    points = forms.IntegerField(label="Points", min_value=0, max_value=POINTS_MAX)
     feedback = forms.CharField(
         label="Feedback",
         required=False,

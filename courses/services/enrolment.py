@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from courses.models import Course, Enrollment, Visibility, WaitlistEntry
+from notifications import events as notification_events
 
 _SQLITE_ATTEMPTS = 40
 
@@ -145,7 +146,7 @@ def enroll_student(*, course: Course, student: User) -> Enrollment:
     if reason:
         raise EnrolmentClosedError(reason)
     _refuse_if_removed(locked, student)
-    return _take_seat(locked, student)
+    return _take_seat_and_notify(locked, student)
 
 
 @_seat_transaction
@@ -162,7 +163,7 @@ def join_waitlist(*, course: Course, student: User) -> Enrollment | WaitlistEntr
         return enrollment
     _refuse_if_removed(locked, student)
     if _has_free_seat(locked):
-        return _take_seat(locked, student)
+        return _take_seat_and_notify(locked, student)
     entry, _ = WaitlistEntry.objects.get_or_create(course=locked, student=student)
     return entry
 
@@ -242,10 +243,12 @@ def add_student(
             return AddResult(enrollment=None, invited=False, already_enrolled=True)
         enrollment = _take_seat(locked, user)
         _on_commit_send(_send_added, enrollment.pk)
+        notification_events.added_by_teacher_on_commit(enrollment)
         return AddResult(enrollment=enrollment, invited=False)
     user = user or _create_invited_account(email, first_name, last_name)
     enrollment = _take_seat(locked, user)
     _on_commit_send(_send_invitation, enrollment.pk)
+    notification_events.added_by_teacher_on_commit(enrollment)
     return AddResult(enrollment=enrollment, invited=True)
 
 
@@ -276,6 +279,7 @@ def register_guest(
     user = user or _create_invited_account(email, first_name, last_name, country)
     enrollment = _take_seat(locked, user)
     _on_commit_send(_send_invitation, enrollment.pk)
+    notification_events.guest_registered_on_commit(enrollment)
     return AddResult(enrollment=enrollment, invited=True)
 
 
@@ -374,6 +378,13 @@ def _take_seat(course: Course, student: User) -> Enrollment:
     return enrollment
 
 
+def _take_seat_and_notify(course: Course, student: User) -> Enrollment:
+    """Take a seat for a student enrolling themselves; confirm it to them and tell the teacher."""
+    enrollment = _take_seat(course, student)
+    notification_events.enrolled_on_commit(enrollment)
+    return enrollment
+
+
 def _promote(course: Course) -> list[Enrollment]:
     """Give free seats of the locked `course` to the earliest waiting students."""
     if closed_reason(course):
@@ -388,6 +399,7 @@ def _promote(course: Course) -> list[Enrollment]:
         enrollment = _take_seat(course, entry.student)
         promoted.append(enrollment)
         _on_commit_send(_send_promoted, enrollment.pk)
+        notification_events.promoted_on_commit(enrollment)
     return promoted
 
 

@@ -33,9 +33,10 @@ from courses.models import Course, StoredFile
 
 logger = logging.getLogger(__name__)
 
-PURPOSES = ("cover", "material", "submission")
-# Course files count against their teacher's storage; a student's submission doesn't.
-QUOTA_PURPOSES = ("cover", "material")
+PURPOSES = ("cover", "material", "submission", "attachment")
+# Course files and message attachments count against the uploader's storage; a
+# student's submission doesn't.
+QUOTA_PURPOSES = ("cover", "material", "attachment")
 HEAD_BYTES = 8192
 
 
@@ -111,7 +112,8 @@ def store_upload(
 
     Raise ValidationError with a message for the person uploading when the file
     is empty, too large, over the teacher's quota or of a type not accepted for
-    `purpose` ("cover", "material" or "submission").
+    `purpose` ("cover", "material", "submission" or "attachment": a file sent
+    with a message, accepted in the same types as materials).
     """
     if purpose not in PURPOSES:
         raise ValueError(f"Unknown upload purpose {purpose!r}.")

@@ -14,9 +14,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
-from courses.models import Course, CourseItem, ItemKind
+from courses.models import Course, CourseItem, ItemKind, StoredFile
 from courses.services import files
 from courses.services.courses import concrete_user
+from notifications import events as notification_events
 
 
 class OrderError(ValueError):
@@ -64,6 +65,8 @@ def add_item(
         )
     item.save()
     _touch(course)
+    if item.published:
+        notification_events.item_published_on_commit(item)
     return item
 
 
@@ -72,6 +75,7 @@ def update_item(
     *, item: CourseItem, fields: dict[str, Any], upload: UploadedFile | None = None
 ) -> CourseItem:
     """Save an item's changed fields; a new upload replaces a file item's file."""
+    was_published = item.published
     for name, value in fields.items():
         setattr(item, name, value)
     changed = list(fields)
@@ -91,15 +95,20 @@ def update_item(
     if old_file is not None:
         files.delete_files([old_file])
     _touch(item.course)
+    if item.published and not was_published:
+        notification_events.item_published_on_commit(item)
     return item
 
 
 @transaction.atomic
 def set_item_published(*, item: CourseItem, published: bool) -> CourseItem:
     """Show an item to enrolled students, or hide it again."""
+    was_published = item.published
     changed = _mark_published(item, published)
     item.save(update_fields=[*changed, "updated_at"])
     _touch(item.course)
+    if published and not was_published:
+        notification_events.item_published_on_commit(item)
     return item
 
 
@@ -108,6 +117,8 @@ def delete_item(*, item: CourseItem) -> None:
     """Delete an item with its submissions, attendance and its stored file."""
     course = item.course
     stored = item.file
+    # The submissions' rows would go by cascade, leaving their files' contents in storage.
+    files.delete_files(StoredFile.objects.filter(submission__item=item))
     item.delete()
     if stored is not None:
         files.delete_files([stored])

@@ -22,6 +22,7 @@ from django.utils import timezone
 from courses.models import CourseItem, ItemKind, LatePolicy, StoredFile, Submission
 from courses.models.course import Course
 from courses.services import files
+from notifications import events as notification_events
 
 MAX_FILES_PER_SUBMISSION = 10
 MAX_ANSWER_CHARS = 50_000
@@ -159,6 +160,8 @@ def grade_submission(
         locked.save(
             update_fields=["points_awarded", "feedback", "graded_at", "graded_by", "returned_at"]
         )
+        if return_to_student:
+            notification_events.grade_returned_on_commit(locked)
     submission.points_awarded = locked.points_awarded
     submission.feedback = locked.feedback
     submission.graded_at = locked.graded_at

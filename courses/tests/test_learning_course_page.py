@@ -158,4 +158,4 @@ class CoursePageContentTests(LecternTestCase):
             for i in range(n):
                 CourseItemFactory.create(course=self.course, **{kinds[i % len(kinds)]: True})
 
-        assert_constant_queries(self, self.url, add_items, counts=(5, 500), budget=12)
+        assert_constant_queries(self, self.url, add_items, counts=(5, 500), budget=14)

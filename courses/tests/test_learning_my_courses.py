@@ -85,4 +85,4 @@ class MyCoursesTests(LecternTestCase):
             for course in courses[:3]:
                 CourseItemFactory.create(course=course, assignment=True)
 
-        assert_constant_queries(self, self.url, enrol, budget=8)
+        assert_constant_queries(self, self.url, enrol, budget=10)

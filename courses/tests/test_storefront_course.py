@@ -296,7 +296,7 @@ class QueryCountTests(LecternTestCase):
             assert response.status_code == 200
             return response
 
-        assert_constant_queries(self, run, self.add_rows, counts=(10, 1000), budget=10)
+        assert_constant_queries(self, run, self.add_rows, counts=(10, 1000), budget=12)
 
 
 class ManyVisitorsTests(LecternTestCase):

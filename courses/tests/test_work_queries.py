@@ -47,16 +47,16 @@ class WorkQueryCountTests(LecternTestCase):
 
     def test_the_grading_queue(self) -> None:
         url = reverse("courses:grading", args=[self.course.slug])
-        assert_constant_queries(self, url, lambda n: self.add_students(n // 3 or 1), budget=12)
+        assert_constant_queries(self, url, lambda n: self.add_students(n // 3 or 1), budget=14)
 
     def test_the_gradebook_with_many_students(self) -> None:
         url = reverse("courses:gradebook", args=[self.course.slug])
-        assert_constant_queries(self, url, self.add_students, budget=12)
+        assert_constant_queries(self, url, self.add_students, budget=14)
 
     def test_the_gradebook_with_many_assignments(self) -> None:
         self.add_students(20)
         url = reverse("courses:gradebook", args=[self.course.slug])
-        assert_constant_queries(self, url, self.add_assignments, counts=(10, 100), budget=12)
+        assert_constant_queries(self, url, self.add_assignments, counts=(10, 100), budget=14)
 
     def test_the_gradebook_csv(self) -> None:
         url = reverse("courses:gradebook_csv", args=[self.course.slug])
@@ -83,4 +83,4 @@ class WorkQueryCountTests(LecternTestCase):
                 for a in self.assignments[-n:]
             )
 
-        assert_constant_queries(client, url, make, counts=(10, 200), budget=12)
+        assert_constant_queries(client, url, make, counts=(10, 200), budget=13)

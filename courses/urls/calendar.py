@@ -15,7 +15,8 @@ urlpatterns = [
         calendar.calendar_feed_regenerate,
         name="calendar_feed_regenerate",
     ),
-    path("calendar/feed/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
+    # Tokens are URL-safe base64, which `slug` matches; nothing else reaches the database.
+    path("calendar/feed/<slug:token>.ics", calendar.calendar_feed, name="calendar_feed"),
     path(
         "teach/courses/<slug:slug>/sessions/<int:item_id>/attendance/",
         attendance.attendance,

@@ -270,15 +270,17 @@ def add_student(request: AuthedRequest, slug: str) -> HttpResponse:
 def remove_student(request: AuthedRequest, slug: str, student_id: int) -> HttpResponse:
     """Confirm (GET), then remove (POST) a student or a waiting person from the course."""
     course = access.get_course_for_teacher(request.user, slug)
+    # Looked up as `student__pk`: a primary-key lookup treats an id too large for the
+    # column as no match, where `student_id` would send it to the database and fail.
     enrollment = (
         Enrollment.objects.filter(
-            course=course, student_id=student_id, status=Enrollment.Status.ACTIVE
+            course=course, student__pk=student_id, status=Enrollment.Status.ACTIVE
         )
         .select_related("student")
         .first()
     )
     entry = (
-        WaitlistEntry.objects.filter(course=course, student_id=student_id)
+        WaitlistEntry.objects.filter(course=course, student__pk=student_id)
         .select_related("student")
         .first()
     )

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from accounts.models import User
 from courses import demo
+from messaging import demo as messaging_demo
 from privacy import documents
 from privacy import services as privacy_services
 
@@ -51,9 +52,9 @@ class Command(BaseCommand):
             )
             privacy_services.record_acceptances(user=user, docs=documents.required_for(user))
             users[email] = user
-        new_courses = demo.seed_demo_courses(
-            teacher=users["teacher@lectern.localhost"], student=users["student@lectern.localhost"]
-        )
+        teacher, student = users["teacher@lectern.localhost"], users["student@lectern.localhost"]
+        new_courses = demo.seed_demo_courses(teacher=teacher, student=student)
+        messaging_demo.seed_demo_messages(teacher=teacher, student=student)
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD}):"))
         for person in DEMO_PEOPLE:
             role = (

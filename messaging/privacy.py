@@ -1,0 +1,144 @@
+"""What messaging holds about people, and how it is exported and erased.
+
+Messages are kept while their conversation exists: deleting a course removes
+its channel and groups with every message in them (database cascades; attached
+files through `delete_files` in the course's own deletion). Erasing an account
+removes the person's messages, reactions, read state and files everywhere, and
+their direct conversations whole, since half of a two-person conversation
+means little to the other. Group conversations go on for the others.
+
+The export holds the person's own messages and reactions and, for each
+conversation they are in, its metadata (kind, course, name, size, dates), never
+other people's messages.
+"""
+
+from typing import Any
+
+from django.db.models import Count, Q
+
+from courses.models import StoredFile
+from messaging import access
+from messaging.models import Attachment, Conversation, Message, Participant, Reaction
+from privacy.registry import Retention, register
+
+_WHILE_CONVERSATION = (
+    "While the conversation exists; deleting the course or your account removes it"
+)
+
+
+def _delete_files_of(messages: Any) -> int:
+    from courses.services import files
+
+    return files.delete_files(StoredFile.objects.filter(message_attachment__message__in=messages))
+
+
+def _export_conversations(user: Any) -> list[dict[str, Any]]:
+    """Return the metadata of every conversation `user` is in or started."""
+    rows = (
+        Conversation.objects.filter(
+            Q(pk__in=access.conversations_for(user).values("pk")) | Q(created_by=user)
+        )
+        .select_related("course")
+        .annotate(people=Count("participants", distinct=True))
+        .order_by("pk")
+    )
+    return [
+        {
+            "id": c.pk,
+            "kind": c.kind,
+            "course": c.course.title if c.course else None,
+            "name": c.title,
+            "started_by_you": c.created_by_id == user.pk,
+            "people_listed": c.people if c.kind != Conversation.Kind.CHANNEL else None,
+            "created_at": c.created_at,
+            "last_message_at": c.last_message_at,
+        }
+        for c in rows
+    ]
+
+
+def _erase_conversations(user: Any) -> int:
+    """Delete `user`'s direct conversations whole; groups and channels stay for the others."""
+    ids = list(
+        Conversation.objects.filter(
+            kind=Conversation.Kind.DIRECT, participants__user=user
+        ).values_list("pk", flat=True)
+    )
+    _delete_files_of(Message.objects.filter(conversation__in=ids))
+    deleted, _ = Conversation.objects.filter(pk__in=ids).delete()
+    return deleted
+
+
+def _export_messages(user: Any) -> list[dict[str, Any]]:
+    messages = Message.objects.filter(author=user).prefetch_related("attachments__file")
+    return [
+        {
+            "id": m.pk,
+            "conversation_id": m.conversation_id,
+            "body": m.body,
+            "created_at": m.created_at,
+            "edited_at": m.edited_at,
+            "deleted_at": m.deleted_at,
+            "attachments": [a.file.original_name for a in m.attachments.all()],
+        }
+        for m in messages.order_by("pk")
+    ]
+
+
+def _erase_messages(user: Any) -> int:
+    own = Message.objects.filter(author=user)
+    _delete_files_of(own)
+    deleted, _ = own.delete()
+    return deleted
+
+
+def _erase_attachments(user: Any) -> int:
+    return _delete_files_of(Message.objects.filter(author=user))
+
+
+register(
+    Conversation,
+    category="Conversations",
+    purpose="The course channels, direct messages and groups you take part in",
+    owner="created_by",
+    exporter=_export_conversations,
+    eraser=_erase_conversations,
+    retention=Retention("While the course exists, or until you or the other person leave Lectern"),
+)
+register(
+    Message,
+    category="Messages",
+    purpose="The messages you write, shown to the people in the conversation",
+    owner="author",
+    exporter=_export_messages,
+    eraser=_erase_messages,
+    retention=Retention(_WHILE_CONVERSATION),
+)
+register(
+    Attachment,
+    category="Messages",
+    purpose="Files you send with your messages",
+    owner="message__author",
+    fields=["message_id", "file_id"],
+    eraser=_erase_attachments,
+    retention=Retention(_WHILE_CONVERSATION),
+)
+register(
+    Reaction,
+    category="Message reactions",
+    purpose="The reactions you give to messages",
+    owner="user",
+    fields=["message_id", "emoji", "created_at"],
+    retention=Retention(_WHILE_CONVERSATION),
+)
+register(
+    Participant,
+    category="Read receipts and conversation state",
+    purpose=(
+        "The last message you read in each conversation (for unread counts and, if you "
+        "allow it, read receipts) and whether a teacher muted you in a course channel"
+    ),
+    owner="user",
+    fields=["conversation_id", "last_read_message_id", "last_read_at", "joined_at", "muted_at"],
+    retention=Retention(_WHILE_CONVERSATION),
+)

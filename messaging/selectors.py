@@ -1,0 +1,422 @@
+"""Reading conversations: lists, history pages, changes since a poll, unread counts, receipts.
+
+Every reader here runs a fixed number of queries whatever the size of the
+conversation: a history page is one query for its messages, one for their
+reactions and one for their attachments.
+
+Unread counts are counted, not kept as counters: a person's unread messages in
+a conversation are the others' messages, not deleted, after their last-read
+pointer. That is exact by construction (no counter can drift under concurrent
+posts), and the index on (conversation, id) makes it a range scan over the
+unread messages only.
+"""
+
+import functools
+from collections import defaultdict
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from accounts.models import User
+from courses.models import Enrollment
+from messaging import access
+from messaging.models import (
+    EMOJI,
+    EMOJI_NAMES,
+    Attachment,
+    Conversation,
+    Message,
+    Participant,
+    Reaction,
+)
+
+PAGE_SIZE = 50
+# A poll that finds more new messages than this asks the page to reload instead.
+POLL_MAX_NEW = 100
+# "Seen by" is shown where a handful of people read each other: direct messages and small groups.
+RECEIPTS_MAX_PEOPLE = 10
+
+Kind = Conversation.Kind
+
+
+@dataclass(frozen=True)
+class ReactionCount:
+    emoji: str
+    count: int
+    mine: bool
+
+    @property
+    def name(self) -> str:
+        return EMOJI_NAMES.get(self.emoji, self.emoji)
+
+
+@dataclass
+class MessageRow:
+    """A message with what the viewer sees around it."""
+
+    message: Message
+    reactions: list[ReactionCount] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    is_new: bool = False
+
+
+@dataclass
+class HistoryPage:
+    rows: list[MessageRow]
+    has_older: bool
+
+    @property
+    def oldest_id(self) -> int | None:
+        return self.rows[-1].message.pk if self.rows else None
+
+    @property
+    def newest_id(self) -> int:
+        return self.rows[0].message.pk if self.rows else 0
+
+
+@dataclass(frozen=True)
+class PollState:
+    version: int
+    last_message_id: int
+
+
+# --- Pointers and unread counts ----------------------------------------------------------
+
+
+def _my_pointer(user: Any) -> Coalesce:
+    mine = Participant.objects.filter(conversation=OuterRef("pk"), user_id=user.pk)
+    return Coalesce(
+        Subquery(mine.values("last_read_message_id")[:1]), Value(0), output_field=IntegerField()
+    )
+
+
+def _unread_after_pointer(user: Any) -> Coalesce:
+    unread = (
+        Message.objects.filter(
+            conversation=OuterRef("pk"), id__gt=OuterRef("my_read"), deleted_at__isnull=True
+        )
+        .exclude(author_id=user.pk)
+        .order_by()
+        .values("conversation")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(unread), Value(0), output_field=IntegerField())
+
+
+def with_unread(queryset: QuerySet[Conversation], user: Any) -> QuerySet[Conversation]:
+    """Annotate each conversation with `my_read` (the pointer) and `unread` (the count)."""
+    return queryset.annotate(my_read=_my_pointer(user)).annotate(unread=_unread_after_pointer(user))
+
+
+def unread_total(user: Any) -> int:
+    """Return how many messages `user` has not read, across all their conversations: one query."""
+    totals = with_unread(access.conversations_for(user), user).aggregate(total=Sum("unread"))
+    return int(totals["total"] or 0)
+
+
+def unread_in(conversation: Conversation, user: Any) -> int:
+    found = with_unread(Conversation.objects.filter(pk=conversation.pk), user).first()
+    return int(getattr(found, "unread", 0))
+
+
+def inbox_stamp(user: Any) -> str:
+    """Return a stamp that changes whenever anything in `user`'s conversation list changes.
+
+    Versions only grow and pointers only move forward, so their sums change
+    with any post, edit, reaction or read; the count catches a conversation
+    joined or left. One query.
+    """
+    agg = (
+        access.conversations_for(user)
+        .annotate(my_read=_my_pointer(user))
+        .aggregate(n=Count("pk"), v=Sum("version"), r=Sum("my_read"), m=Max("last_message_id"))
+    )
+    return f"{agg['n']}.{agg['v'] or 0}.{agg['r'] or 0}.{agg['m'] or 0}"
+
+
+# Stand-ins for the person and the conversation in the poll's query, compiled once.
+_SOME_USER = -7919
+_SOME_CONVERSATION = -7907
+
+
+@functools.cache
+def _poll_sql(vendor: str) -> tuple[str, tuple[Any, ...]]:
+    """Compile the poll's query once per process and database kind.
+
+    Compiling the membership condition costs the ORM a few times more than the
+    database needs to run it, and an idle poll is nothing but this query. The
+    SQL comes from the same `member_filter` as every other page.
+    """
+    someone = SimpleNamespace(pk=_SOME_USER, is_authenticated=True)
+    query = (
+        access.conversations_for(someone)
+        .filter(pk=_SOME_CONVERSATION)
+        .values_list("version", "last_message_id")
+        .query
+    )
+    sql, params = query.sql_with_params()
+    assert params.count(_SOME_CONVERSATION) == 1, "the stand-in ids must not collide"
+    return sql, tuple(params)
+
+
+def poll_state(user: Any, pk: int) -> PollState | None:
+    """Return the conversation's version and newest message if `user` belongs to it: one query."""
+    sql, params = _poll_sql(connection.vendor)
+    values = [user.pk if p == _SOME_USER else pk if p == _SOME_CONVERSATION else p for p in params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return PollState(version=row[0], last_message_id=row[1] or 0)
+
+
+# --- The conversation list -----------------------------------------------------------------
+
+
+def inbox(user: Any) -> QuerySet[Conversation]:
+    """Return `user`'s conversations, latest activity first, with what the list shows.
+
+    Direct conversations nobody has written in yet stay out of the list.
+    """
+    direct_and_group = Participant.objects.filter(
+        conversation__kind__in=[Kind.DIRECT, Kind.GROUP]
+    ).select_related("user")
+    return (
+        with_unread(access.conversations_for(user), user)
+        .exclude(kind=Kind.DIRECT, last_message__isnull=True)
+        .select_related("course", "last_message__author")
+        .prefetch_related(Prefetch("participants", queryset=direct_and_group))
+        .annotate(activity=Coalesce("last_message_at", "created_at"))
+        .order_by("-activity", "-pk")
+    )
+
+
+def other_people(conversation: Conversation, user: Any) -> list[User]:
+    """Return the people of a direct or group conversation besides `user` (prefetched)."""
+    return [p.user for p in conversation.participants.all() if p.user_id != user.pk]
+
+
+def title_for(conversation: Conversation, user: Any) -> str:
+    """Return the conversation's name as `user` sees it (participants must be prefetched)."""
+    if conversation.kind == Kind.CHANNEL:
+        return conversation.course.title if conversation.course else "Course channel"
+    if conversation.title:
+        return conversation.title
+    others = other_people(conversation, user)
+    if not others:
+        return "Only you"
+    names = [p.get_full_name() or p.email for p in others]
+    if len(names) <= 3:
+        return ", ".join(names)
+    return f"{', '.join(names[:2])} and {len(names) - 2} others"
+
+
+# --- History, changes and search -------------------------------------------------------------
+
+
+def _decorate(
+    messages: list[Message], user: Any, read_up_to: int | None = None
+) -> list[MessageRow]:
+    """Attach reactions and attachments to `messages` with one query each."""
+    ids = [m.pk for m in messages if not m.is_deleted]
+    counts: dict[int, dict[str, ReactionCount]] = defaultdict(dict)
+    files: dict[int, list[Attachment]] = defaultdict(list)
+    if ids:
+        grouped = (
+            Reaction.objects.filter(message_id__in=ids)
+            .order_by()
+            .values("message_id", "emoji")
+            .annotate(n=Count("pk"), mine=Count("pk", filter=Q(user_id=user.pk)))
+        )
+        for row in grouped:
+            counts[row["message_id"]][row["emoji"]] = ReactionCount(
+                emoji=row["emoji"], count=row["n"], mine=row["mine"] > 0
+            )
+        for attachment in Attachment.objects.filter(message_id__in=ids).select_related("file"):
+            files[attachment.message_id].append(attachment)
+    return [
+        MessageRow(
+            message=m,
+            reactions=[counts[m.pk][e] for e in EMOJI if e in counts[m.pk]],
+            attachments=sorted(files[m.pk], key=lambda a: a.pk),
+            is_new=read_up_to is not None and m.pk > read_up_to and m.author_id != user.pk,
+        )
+        for m in messages
+    ]
+
+
+def _messages(conversation: Conversation) -> QuerySet[Message]:
+    return Message.objects.filter(conversation=conversation).select_related("author")
+
+
+def history(
+    conversation: Conversation,
+    user: Any,
+    *,
+    before: int | None = None,
+    read_up_to: int | None = None,
+) -> HistoryPage:
+    """Return a page of messages, newest first, older than `before` when given."""
+    messages = _messages(conversation).order_by("-id")
+    if before is not None:
+        messages = messages.filter(id__lt=before)
+    found = list(messages[: PAGE_SIZE + 1])
+    return HistoryPage(
+        rows=_decorate(found[:PAGE_SIZE], user, read_up_to), has_older=len(found) > PAGE_SIZE
+    )
+
+
+def search(
+    conversation: Conversation, user: Any, query: str, *, before: int | None = None
+) -> HistoryPage:
+    """Return messages containing `query`, newest first.
+
+    A case-insensitive substring match (icontains): enough for one
+    conversation's history, with no search index to keep.
+    """
+    messages = (
+        _messages(conversation)
+        .filter(deleted_at__isnull=True, body__icontains=query)
+        .order_by("-id")
+    )
+    if before is not None:
+        messages = messages.filter(id__lt=before)
+    found = list(messages[: PAGE_SIZE + 1])
+    return HistoryPage(rows=_decorate(found[:PAGE_SIZE], user), has_older=len(found) > PAGE_SIZE)
+
+
+@dataclass
+class Changes:
+    new: list[MessageRow]
+    changed: list[MessageRow]
+    too_many: bool
+
+
+def changes_since(conversation: Conversation, user: Any, *, after: int, version: int) -> Changes:
+    """Return messages posted after `after` and older ones changed after `version`."""
+    found = list(
+        _messages(conversation).filter(version__gt=version).order_by("-id")[: POLL_MAX_NEW + 1]
+    )
+    if len(found) > POLL_MAX_NEW:
+        return Changes(new=[], changed=[], too_many=True)
+    rows = _decorate(found, user)
+    return Changes(
+        new=[r for r in rows if r.message.pk > after],
+        changed=[r for r in rows if r.message.pk <= after],
+        too_many=False,
+    )
+
+
+# --- People and read receipts ----------------------------------------------------------------
+
+
+def participants(conversation: Conversation) -> list[Participant]:
+    """Return a direct or group conversation's participants with their accounts."""
+    if conversation.kind == Kind.CHANNEL:
+        return []
+    return list(
+        Participant.objects.filter(conversation=conversation)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "pk")
+    )
+
+
+def shows_receipts(conversation: Conversation, people: int) -> bool:
+    return conversation.kind != Kind.CHANNEL and people <= RECEIPTS_MAX_PEOPLE
+
+
+def seen_by(
+    conversation: Conversation, viewer: Any, people: list[Participant], newest: Message
+) -> list[Participant]:
+    """Return who has read `newest`, when read receipts apply to the viewer.
+
+    Receipts go both ways or not at all: someone who turned them off neither
+    sends nor sees them. The newest message's author is left out.
+    """
+    if not viewer.send_read_receipts or not shows_receipts(conversation, len(people)):
+        return []
+    return [
+        p
+        for p in people
+        if p.user_id not in (viewer.pk, newest.author_id)
+        and p.user.send_read_receipts
+        and p.last_read_message_id >= newest.pk
+    ]
+
+
+def channel_members(conversation: Conversation) -> QuerySet[User]:
+    """Return a channel's people: the teacher first, then active students by name."""
+    course = conversation.course
+    assert course is not None
+    active = Enrollment.objects.filter(
+        course=course, student=OuterRef("pk"), status=Enrollment.Status.ACTIVE
+    )
+    muted = Participant.objects.filter(
+        conversation=conversation, user=OuterRef("pk"), muted_at__isnull=False
+    )
+    return (
+        User.objects.filter(Q(pk=course.teacher_id) | Q(Exists(active)))
+        .annotate(
+            is_muted=Exists(muted),
+            teaches_course=Case(When(pk=course.teacher_id, then=Value(True)), default=Value(False)),
+        )
+        .order_by("-teaches_course", "first_name", "last_name", "pk")
+    )
+
+
+def member_count(conversation: Conversation) -> int:
+    if conversation.kind != Kind.CHANNEL or conversation.course_id is None:
+        return Participant.objects.filter(conversation=conversation).count()
+    return (
+        1
+        + Enrollment.objects.filter(
+            course_id=conversation.course_id, status=Enrollment.Status.ACTIVE
+        ).count()
+    )
+
+
+def people_to_message(user: Any, query: str = "") -> QuerySet[User]:
+    """Return everyone `user` shares a course with, by name, optionally matching `query`."""
+    courses = access.courses_of(user).values("pk")
+    people = (
+        User.objects.filter(
+            Q(courses_taught__in=courses)
+            | Q(
+                enrollments__course__in=courses,
+                enrollments__status=Enrollment.Status.ACTIVE,
+            )
+        )
+        .exclude(pk=user.pk)
+        .distinct()
+        .order_by("first_name", "last_name", "pk")
+    )
+    if query:
+        people = people.filter(
+            Q(first_name__icontains=query) | Q(last_name__icontains=query) | Q(email__iexact=query)
+        )
+    return people
+
+
+def poll_seconds() -> int:
+    return int(getattr(settings, "MESSAGE_POLL_SECONDS", 3))

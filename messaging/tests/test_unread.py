@@ -1,0 +1,97 @@
+"""Unread counts: per conversation and in the navigation, exact under many posters."""
+
+import random
+
+from django.urls import reverse
+
+from courses.tests.factories import EnrollmentFactory
+from messaging import selectors, services
+from messaging.models import Message, Participant
+from messaging.tests.kit import MessagingTestCase
+from tests.base import StudentFactory, count_queries
+
+
+class UnreadTests(MessagingTestCase):
+    def test_it_counts_others_messages_after_the_last_read_one(self) -> None:
+        self.say(self.alice, "one")
+        self.say(self.alice, "two")
+        assert selectors.unread_in(self.channel, self.bob) == 2
+        assert selectors.unread_total(self.bob) == 2
+        self.page(self.bob)
+        assert selectors.unread_total(self.bob) == 0
+        self.say(self.erin, "three")
+        assert selectors.unread_total(self.bob) == 1
+        assert selectors.unread_total(self.erin) == 0
+
+    def test_deleted_messages_are_not_unread(self) -> None:
+        message = self.say(self.alice, "oops")
+        services.delete_message(message=message, by=self.alice)
+        assert selectors.unread_total(self.bob) == 0
+
+    def test_it_adds_up_every_conversation(self) -> None:
+        self.say(self.alice, "channel")
+        conversation = self.direct(self.alice, self.bob)
+        self.say(self.alice, "direct", conversation)
+        self.say(self.alice, "direct again", conversation)
+        assert selectors.unread_total(self.bob) == 3
+        assert selectors.unread_total(self.dave) == 0
+
+    def test_the_header_shows_the_total_with_one_query(self) -> None:
+        self.say(self.alice, "a")
+        self.say(self.alice, "b")
+        client = self.new_client(self.bob)
+        response = client.get(reverse("dashboard"))
+        self.assertContains(response, '<span class="visually-hidden">, 2 unread</span>', html=True)
+        _, sql, _ = count_queries(lambda: client.get(reverse("dashboard")))
+        assert sum("messaging_message" in q for q in sql) == 1
+
+    def test_a_page_without_the_header_asks_nothing(self) -> None:
+        _, sql, _ = count_queries(lambda: self.new_client(self.bob).get(reverse("healthz")))
+        assert not any("messaging_" in q for q in sql)
+
+    def test_the_badge_answers_304_while_the_count_is_the_same(self) -> None:
+        self.say(self.alice, "a")
+        client = self.htmx(self.bob)
+        first = client.get(self.url("unread"))
+        assert first.status_code == 200
+        self.assertContains(first, ", 1 unread")
+        again = client.get(self.url("unread"), headers={"If-None-Match": first["ETag"]})
+        assert again.status_code == 304
+        self.say(self.alice, "b")
+        changed = client.get(self.url("unread"), headers={"If-None-Match": first["ETag"]})
+        self.assertContains(changed, ", 2 unread")
+
+    def test_1000_messages_from_20_people_leave_every_count_exact(self) -> None:
+        people = [self.alice, self.bob, self.erin]
+        for _ in range(17):
+            student = StudentFactory.create()
+            EnrollmentFactory.create(course=self.course, student=student)
+            people.append(student)
+        rng = random.Random(20)
+        readers: dict[int, int] = {}
+        for n in range(1000):
+            author = rng.choice(people)
+            message = self.say(author, f"message {n}")
+            if n % 97 == 0:  # someone opens the channel now and then
+                reader = rng.choice(people)
+                services.mark_read(conversation=self.channel, user=reader, up_to=message.pk)
+                readers[reader.pk] = message.pk
+        ordered = list(Message.objects.filter(conversation=self.channel).order_by("pk"))
+        assert len(ordered) == 1000
+        pointers = dict(
+            Participant.objects.filter(conversation=self.channel).values_list(
+                "user_id", "last_read_message_id"
+            )
+        )
+        for person in people:
+            pointer = pointers.get(person.pk, 0)
+            expected = sum(1 for m in ordered if m.pk > pointer and m.author_id != person.pk)
+            assert selectors.unread_in(self.channel, person) == expected, person
+            assert selectors.unread_total(person) == expected, person
+        inbox = self.new_client(people[5]).get(self.url("inbox"))
+        expected = sum(
+            1
+            for m in ordered
+            if m.pk > pointers.get(people[5].pk, 0) and m.author_id != people[5].pk
+        )
+        self.assertContains(inbox, f'{expected}<span class="visually-hidden"> unread</span>')
