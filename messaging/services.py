@@ -5,22 +5,21 @@ version by one (`_bump`): concurrent posts are ordered, `last_message`
 always names the newest message, and the version is what polls compare.
 """
 
-import functools
 import logging
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from core.db import atomic_with_sqlite_retry
 from core.markdown import render_markdown
 from courses.models import Course, Enrollment, StoredFile
 from courses.services import files
@@ -35,39 +34,7 @@ MAX_ATTACHMENTS = 5
 NO_SHARED_COURSE = "You can message people you share a course with: their teacher or classmates."
 
 
-_SQLITE_ATTEMPTS = 40
-
-
-def _writes[**P, R](func: Callable[P, R]) -> Callable[P, R]:
-    """Run `func` in a transaction; on SQLite, retry it while another writer holds the database.
-
-    A poll marking messages read and a post can write at the same moment.
-    PostgreSQL lets both proceed (the conversation row lock orders them);
-    SQLite has one writer at a time, and its in-memory shared-cache database
-    (the tests' live server) answers "locked" at once instead of waiting.
-    Nothing of the refused attempt was kept, so the whole transaction runs
-    again. Inside a caller's own transaction the error goes up unchanged.
-    """
-
-    @functools.wraps(func)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        for attempt in range(1, _SQLITE_ATTEMPTS + 1):
-            try:
-                with transaction.atomic():
-                    return func(*args, **kwargs)
-            except OperationalError as error:
-                retry = (
-                    connection.vendor == "sqlite"
-                    and not connection.in_atomic_block
-                    and "locked" in str(error)
-                    and attempt < _SQLITE_ATTEMPTS
-                )
-                if not retry:
-                    raise
-                time.sleep(0.005 * attempt)
-        raise AssertionError("unreachable")
-
-    return run
+_writes = atomic_with_sqlite_retry
 
 
 def max_chars() -> int:

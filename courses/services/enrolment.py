@@ -20,8 +20,6 @@ invitation email carries a one-time link (allauth's password-reset token) to
 choose a password; following it proves the address, so it is verified then.
 """
 
-import functools
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -33,47 +31,17 @@ from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from core.db import atomic_with_sqlite_retry
 from courses.models import Course, Enrollment, Visibility, WaitlistEntry
 from notifications import events as notification_events
 
-_SQLITE_ATTEMPTS = 40
-
-
-def _seat_transaction[**P, R](func: Callable[P, R]) -> Callable[P, R]:
-    """Run `func` in a transaction; on SQLite, retry it while another writer holds the database.
-
-    SQLite has one writer at a time. A database file makes the others wait for
-    its busy timeout, but an in-memory shared-cache database answers "locked"
-    at once, and a timeout can run out under load. Nothing of the refused
-    attempt was kept, so the whole transaction runs again. Inside a caller's
-    own transaction there is nothing safe to retry, and the error goes up.
-    """
-
-    @functools.wraps(func)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        for attempt in range(1, _SQLITE_ATTEMPTS + 1):
-            try:
-                with transaction.atomic():
-                    return func(*args, **kwargs)
-            except OperationalError as error:
-                retry = (
-                    connection.vendor == "sqlite"
-                    and not connection.in_atomic_block
-                    and "locked" in str(error)
-                    and attempt < _SQLITE_ATTEMPTS
-                )
-                if not retry:
-                    raise
-                time.sleep(0.005 * attempt)
-        raise AssertionError("unreachable")
-
-    return run
+_seat_transaction = atomic_with_sqlite_retry
 
 
 class EnrolmentError(Exception):
