@@ -30,6 +30,7 @@ from bench.storefront import (
     _manage,
     _redis_reachable,
     _wait_for,
+    start_gunicorn,
 )
 
 TARGET_RATIO = 0.50
@@ -89,24 +90,7 @@ def main() -> None:
     )
     cookie = [f"Cookie: {seeded['cookie']}"]
     base = f"http://127.0.0.1:{args.port}"
-    gunicorn = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "-c",
-            "config/gunicorn.py",
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--workers",
-            str(args.workers),
-            "--max-requests",
-            "0",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    gunicorn = start_gunicorn(env, args.port, args.workers)
     urls = {
         "bare": (f"{base}/bench/bare/", cookie, 200),
         "poll": (

@@ -93,6 +93,28 @@ def _wait_for(url: str, seconds: float = 30) -> None:
     raise SystemExit(f"gunicorn did not answer {url} in {seconds} s")
 
 
+def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    """Serve the app with gunicorn on loopback, as production does, minus worker recycling."""
+    return subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "-c",
+            "config/gunicorn.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--max-requests",
+            "0",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+
+
 def _wrk(url: str, seconds: int, connections: int, script: str) -> dict[str, float]:
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", script, url],
@@ -132,24 +154,7 @@ def main() -> None:
     ).stdout.strip()
 
     base = f"http://127.0.0.1:{args.port}"
-    gunicorn = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "-c",
-            "config/gunicorn.py",
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--workers",
-            str(args.workers),
-            "--max-requests",
-            "0",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    gunicorn = start_gunicorn(env, args.port, args.workers)
     results: dict[str, list[dict[str, float]]] = {"bare": [], "storefront": []}
     try:
         _wait_for(f"{base}/healthz")
