@@ -21,7 +21,8 @@ TEMPLATE_DIRS = $(filter-out node_modules/% var/%,$(sort $(wildcard templates */
 .PHONY: help setup install python-env migrate seed run test lint format worker beat
 
 help:
-	@echo "make run      install, migrate, seed demo data and serve on 127.0.0.1:\$$PORT (default 8000)"
+	@echo "make run      install, migrate, seed demo data and serve on 127.0.0.1:\$$PORT (default 8000);"
+	@echo "             without REDIS_URL it also runs the periodic jobs inline (manage.py run_periodic)"
 	@echo "make test     run the whole test suite"
 	@echo "make setup    install Python and front-end dependencies (also: make install)"
 	@echo "make lint     ruff, ruff format --check, djlint and mypy"
@@ -62,10 +63,20 @@ seed: migrate
 	$(DJANGO) seed_demo
 
 # runserver is for development only; production serves the app with gunicorn
-# (see the Dockerfile and docker-compose.yml).
+# (see the Dockerfile and docker-compose.yml). Without Redis there is no Celery
+# beat, so the periodic jobs (retention sweeps, due deletions, reminders, digests)
+# run inline in a background process that stops when the server does. (runserver
+# is not the shell's last command, so the shell stays to run the EXIT trap.)
 run: seed
 	@echo "Serving Lectern on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
-	$(DJANGO) runserver 127.0.0.1:$(PORT)
+	@if [ -z "$$REDIS_URL" ]; then \
+	  $(DJANGO) run_periodic & periodic=$$!; \
+	  trap 'kill $$periodic 2>/dev/null' EXIT; \
+	  trap 'exit 130' INT TERM; \
+	else \
+	  echo "REDIS_URL is set: run 'make worker' and 'make beat' for background and periodic jobs."; \
+	fi; \
+	$(DJANGO) runserver 127.0.0.1:$(PORT); status=$$?; exit $$status
 
 worker: install
 	@[ -n "$$REDIS_URL" ] || { echo "Set REDIS_URL: without it tasks already run inline."; exit 1; }

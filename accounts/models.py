@@ -15,6 +15,10 @@ TIMEZONE_CHOICES = [
 ]
 
 
+# How other people see someone whose account is switched off or being deleted.
+DELETED_NAME = _("Deleted user")
+
+
 class ColorScheme(models.TextChoices):
     SYSTEM = "system", _("Match my device")
     LIGHT = "light", _("Light")
@@ -103,6 +107,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
 
     def __str__(self) -> str:
+        if not self.is_active:
+            return str(DELETED_NAME)
         return self.get_full_name() or self.email
 
     def save(self, *args: object, **kwargs: object) -> None:
@@ -110,10 +116,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def get_full_name(self) -> str:
+        if not self.is_active:
+            return str(DELETED_NAME)
         name = f"{self.first_name} {self.last_name}".strip()
         return f"{self.title} {name}".strip() if self.title and name else name
 
     def get_short_name(self) -> str:
+        if not self.is_active:
+            return str(DELETED_NAME)
         return self.first_name or self.email
 
     @property

@@ -9,24 +9,51 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from privacy.registry import Retention, exempt, register
+from privacy.registry import Basis, Retention, exempt, register, rule
 
 _ADMIN_LOG_KEEP = timedelta(days=365)
 
 
-def _sweep_expired_sessions() -> int:
-    expired, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
-    live = Session.objects.values("session_key")
-    orphaned, _ = UserSession.objects.exclude(session_key__in=live).delete()
-    return expired + orphaned
+def _expired_user_sessions() -> QuerySet:
+    live = Session.objects.filter(expire_date__gte=timezone.now()).values("session_key")
+    return UserSession.objects.exclude(session_key__in=live)
 
 
-def _sweep_admin_log() -> int:
-    deleted, _ = LogEntry.objects.filter(action_time__lt=timezone.now() - _ADMIN_LOG_KEEP).delete()
-    return deleted
+def _purge_user_sessions(batch: QuerySet) -> int:
+    keys = list(batch.values_list("session_key", flat=True))
+    sessions, _ = Session.objects.filter(session_key__in=keys).delete()
+    user_sessions, _ = batch.delete()
+    return sessions + user_sessions
+
+
+def _expired_sessions() -> QuerySet:
+    return Session.objects.filter(expire_date__lt=timezone.now())
+
+
+def _erase_user_sessions(user: User) -> int:
+    """End every session of `user`: the stored session as well as allauth's row for it."""
+    ended = 0
+    for session in UserSession.objects.filter(user=user):
+        session.end()
+        ended += 1
+    return ended
+
+
+def _erase_admin_log(user: User) -> int:
+    """Delete the staff actions `user` made, and unname the entries about their account."""
+    deleted, _ = LogEntry.objects.filter(user=user).delete()
+    about = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)
+    )
+    return deleted + about.update(object_repr="Deleted user", change_message="")
+
+
+def _expired_admin_log() -> QuerySet:
+    return LogEntry.objects.filter(action_time__lt=timezone.now() - _ADMIN_LOG_KEEP)
 
 
 register(
@@ -34,6 +61,7 @@ register(
     category="Account and profile",
     purpose="Signing you in, showing your name, and your language, time zone and colour choices",
     owner="pk",
+    dated_by="date_joined",
     fields=[
         "email",
         "first_name",
@@ -51,6 +79,7 @@ register(
         "last_login",
     ],
     retention=Retention("While your account exists"),
+    erasure_note="Deleted last, once everything else is gone",
 )
 register(
     EmailAddress,
@@ -73,6 +102,7 @@ register(
     category="Google sign-in link",
     purpose="Signing you in with Google: Google's id for you, your name, email and picture URL",
     owner="user",
+    dated_by="date_joined",
     fields=["provider", "uid", "extra_data", "date_joined", "last_login"],
     retention=Retention("While your account exists or until you disconnect Google"),
 )
@@ -90,10 +120,15 @@ register(
     purpose="Keeping you signed in and letting you see and end your sessions",
     owner="user",
     fields=["created_at", "last_seen_at", "ip", "user_agent"],
+    eraser=_erase_user_sessions,
+    erasure_note="Ended on every device the moment you ask, then deleted",
     retention=Retention(
         "Until you sign out, end the session, or it expires after two weeks of inactivity",
-        sweep=_sweep_expired_sessions,
+        expired=_expired_user_sessions,
+        purge=_purge_user_sessions,
     ),
+    basis=Basis.LEGITIMATE_INTERESTS,
+    dated_by="created_at",
 )
 register(
     LogEntry,
@@ -101,16 +136,33 @@ register(
     purpose="An audit trail of what staff changed in the administration",
     owner="user",
     fields=["action_time", "object_repr", "action_flag"],
+    eraser=_erase_admin_log,
+    erasure_note="Deleted; entries about your account no longer name you",
     retention=Retention(
         "12 months, or until the staff account is deleted",
         period=_ADMIN_LOG_KEEP,
-        sweep=_sweep_admin_log,
+        expired=_expired_admin_log,
     ),
+    basis=Basis.LEGITIMATE_INTERESTS,
+    dated_by="action_time",
 )
 exempt(
     Session,
     reason="Holds only a signed session id and its expiry; the person it belongs to is "
-    "declared through UserSession. Expired rows are swept with the retention job.",
+    "declared through UserSession. Expired rows are swept by the 'Expired sessions' rule.",
+)
+rule(
+    "Expired sessions",
+    description="Sign-in sessions of every visitor, signed in or not",
+    retention=Retention(
+        "Deleted once they expire (two weeks after the last visit)", expired=_expired_sessions
+    ),
+)
+rule(
+    "Rate-limit counters",
+    description="How often an address or account tried an action (signing up, posting, "
+    "exporting), to stop abuse",
+    retention=Retention("Kept in the cache only, and gone when their time window ends"),
 )
 exempt(SocialApp, reason="OAuth client configuration of the site, no person's data.")
 exempt(Group, reason="Staff permission groups; membership is part of the user row.")

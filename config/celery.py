@@ -24,9 +24,11 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
 )
 app.conf.beat_schedule = {
+    # Retention, including starting account erasures whose cooling-off has ended: every
+    # quarter hour, so a due deletion starts within the hour.
     "sweep-retention": {
         "task": "privacy.tasks.sweep_retention_task",
-        "schedule": crontab(minute=17, hour="*/6"),
+        "schedule": crontab(minute="7,22,37,52"),
     },
     # Notifications: due-soon reminders, emails held for quiet hours or a retry, and the
     # daily digests (each person's digest hour is in their own time zone, so it runs often).

@@ -151,6 +151,13 @@ MESSAGE_POLL_SECONDS = env_int("MESSAGE_POLL_SECONDS", 3)
 # A message still unread after this long becomes a notification (and maybe an email).
 MESSAGE_NOTIFY_DELAY_MINUTES = env_int("MESSAGE_NOTIFY_DELAY_MINUTES", 10)
 
+# --- Privacy: export and deletion -------------------------------------------
+
+# How long a "Download my data" link works; the file is deleted after that.
+PRIVACY_EXPORT_DAYS = env_int("PRIVACY_EXPORT_DAYS", 7)
+# Days between "Delete my account" and the erasure, during which it can be cancelled.
+ACCOUNT_DELETION_COOLING_OFF_DAYS = env_int("ACCOUNT_DELETION_COOLING_OFF_DAYS", 7)
+
 # --- Auth and accounts ------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"

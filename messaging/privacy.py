@@ -7,11 +7,17 @@ removes the person's messages, reactions, read state and files everywhere, and
 their direct conversations whole, since half of a two-person conversation
 means little to the other. Group conversations go on for the others.
 
+Messages in course channels and groups are deleted, not kept under "Deleted
+user": what someone wrote is theirs and often identifies them by its content
+alone, so anonymising it would not erase it. Replies from others stay, and
+read without the deleted message as they would after the author deleted it.
+
 The export holds the person's own messages and reactions and, for each
 conversation they are in, its metadata (kind, course, name, size, dates), never
 other people's messages.
 """
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import Count, Q
@@ -19,7 +25,7 @@ from django.db.models import Count, Q
 from courses.models import StoredFile
 from messaging import access
 from messaging.models import Attachment, Conversation, Message, Participant, Reaction
-from privacy.registry import Retention, register
+from privacy.registry import EXPORT_CHUNK, Retention, register
 
 _WHILE_CONVERSATION = (
     "While the conversation exists; deleting the course or your account removes it"
@@ -29,10 +35,10 @@ _WHILE_CONVERSATION = (
 def _delete_files_of(messages: Any) -> int:
     from courses.services import files
 
-    return files.delete_files(StoredFile.objects.filter(message_attachment__message__in=messages))
+    return files.erase_files(StoredFile.objects.filter(message_attachment__message__in=messages))
 
 
-def _export_conversations(user: Any) -> list[dict[str, Any]]:
+def _export_conversations(user: Any) -> Iterator[dict[str, Any]]:
     """Return the metadata of every conversation `user` is in or started."""
     rows = (
         Conversation.objects.filter(
@@ -42,8 +48,8 @@ def _export_conversations(user: Any) -> list[dict[str, Any]]:
         .annotate(people=Count("participants", distinct=True))
         .order_by("pk")
     )
-    return [
-        {
+    for c in rows.iterator(chunk_size=EXPORT_CHUNK):
+        yield {
             "id": c.pk,
             "kind": c.kind,
             "course": c.course.title if c.course else None,
@@ -53,8 +59,18 @@ def _export_conversations(user: Any) -> list[dict[str, Any]]:
             "created_at": c.created_at,
             "last_message_at": c.last_message_at,
         }
-        for c in rows
-    ]
+
+
+_CONVERSATION_SCHEMA = {
+    "id": "The conversation's id; messages refer to it as conversation_id",
+    "kind": "channel (a course's channel), direct (two people) or group",
+    "course": "The title of the course the conversation belongs to, if any",
+    "name": "The group's name, if it has one",
+    "started_by_you": "Whether you started the conversation",
+    "people_listed": "How many people take part (not given for course channels)",
+    "created_at": "When the conversation was started",
+    "last_message_at": "When its latest message was written",
+}
 
 
 def _erase_conversations(user: Any) -> int:
@@ -69,10 +85,12 @@ def _erase_conversations(user: Any) -> int:
     return deleted
 
 
-def _export_messages(user: Any) -> list[dict[str, Any]]:
-    messages = Message.objects.filter(author=user).prefetch_related("attachments__file")
-    return [
-        {
+def _export_messages(user: Any) -> Iterator[dict[str, Any]]:
+    messages = (
+        Message.objects.filter(author=user).prefetch_related("attachments__file").order_by("pk")
+    )
+    for m in messages.iterator(chunk_size=EXPORT_CHUNK):
+        yield {
             "id": m.pk,
             "conversation_id": m.conversation_id,
             "body": m.body,
@@ -81,8 +99,17 @@ def _export_messages(user: Any) -> list[dict[str, Any]]:
             "deleted_at": m.deleted_at,
             "attachments": [a.file.original_name for a in m.attachments.all()],
         }
-        for m in messages.order_by("pk")
-    ]
+
+
+_MESSAGE_SCHEMA = {
+    "id": "The message's id",
+    "conversation_id": "The conversation it was written in (see Conversations)",
+    "body": "What you wrote, in Markdown",
+    "created_at": "When you sent it",
+    "edited_at": "When you last edited it, if you did",
+    "deleted_at": "When you deleted it, if you did (the text is then empty)",
+    "attachments": "The names of the files you sent with it (the files are in files/)",
+}
 
 
 def _erase_messages(user: Any) -> int:
@@ -101,8 +128,12 @@ register(
     category="Conversations",
     purpose="The course channels, direct messages and groups you take part in",
     owner="created_by",
+    dated_by="created_at",
     exporter=_export_conversations,
+    schema=_CONVERSATION_SCHEMA,
     eraser=_erase_conversations,
+    erasure_note="Direct conversations are deleted whole, for both people; course channels and "
+    "groups go on for the others without you",
     retention=Retention("While the course exists, or until you or the other person leave Lectern"),
 )
 register(
@@ -110,8 +141,11 @@ register(
     category="Messages",
     purpose="The messages you write, shown to the people in the conversation",
     owner="author",
+    dated_by="created_at",
     exporter=_export_messages,
+    schema=_MESSAGE_SCHEMA,
     eraser=_erase_messages,
+    erasure_note="Deleted everywhere, in course channels and groups too, with the files you sent",
     retention=Retention(_WHILE_CONVERSATION),
 )
 register(
@@ -128,6 +162,7 @@ register(
     category="Message reactions",
     purpose="The reactions you give to messages",
     owner="user",
+    dated_by="created_at",
     fields=["message_id", "emoji", "created_at"],
     retention=Retention(_WHILE_CONVERSATION),
 )
@@ -139,6 +174,7 @@ register(
         "allow it, read receipts) and whether a teacher muted you in a course channel"
     ),
     owner="user",
+    dated_by="joined_at",
     fields=["conversation_id", "last_read_message_id", "last_read_at", "joined_at", "muted_at"],
     retention=Retention(_WHILE_CONVERSATION),
 )

@@ -376,7 +376,7 @@ def channel_members(conversation: Conversation) -> QuerySet[User]:
         conversation=conversation, user=OuterRef("pk"), muted_at__isnull=False
     )
     return (
-        User.objects.filter(Q(pk=course.teacher_id) | Q(Exists(active)))
+        User.objects.filter(Q(pk=course.teacher_id) | Q(Exists(active)), is_active=True)
         .annotate(
             is_muted=Exists(muted),
             teaches_course=Case(When(pk=course.teacher_id, then=Value(True)), default=Value(False)),
@@ -408,6 +408,7 @@ def people_to_message(user: Any, query: str = "") -> QuerySet[User]:
             )
         )
         .exclude(pk=user.pk)
+        .filter(is_active=True)
         .distinct()
         .order_by("first_name", "last_name", "pk")
     )

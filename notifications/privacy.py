@@ -3,13 +3,14 @@
 A notification belongs to its recipient. It is deleted 90 days after it was
 read, or 12 months after it was created if it never was; a deleted course or
 account takes its notifications with it. The person who caused a notification
-(`actor`) is a link that is cleared when their account goes; the title may
-still name them until the notification expires as above.
+(`actor`) is a link that is cleared when their account goes, and their name
+in the title and body of other people's notifications becomes "Deleted user".
 """
 
 from datetime import timedelta
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from notifications.models import CourseMute, DigestRun, Notification, NotificationPreference
@@ -20,17 +21,40 @@ UNREAD_KEEP = timedelta(days=365)
 DIGEST_KEEP = timedelta(days=90)
 
 
-def _sweep_notifications() -> int:
+def _expired_notifications() -> QuerySet:
     now = timezone.now()
-    deleted, _ = Notification.objects.filter(
+    return Notification.objects.filter(
         Q(read_at__lt=now - READ_KEEP) | Q(created_at__lt=now - UNREAD_KEEP)
-    ).delete()
-    return deleted
+    )
 
 
-def _sweep_digests() -> int:
-    deleted, _ = DigestRun.objects.filter(day__lt=(timezone.now() - DIGEST_KEEP).date()).delete()
-    return deleted
+DELETED_NAME = "Deleted user"
+
+
+def _names_of(user: Any) -> list[str]:
+    """The ways a notification may name `user`, longest first so a title wins over a bare name."""
+    full = f"{user.first_name} {user.last_name}".strip()
+    titled = f"{user.title} {full}".strip() if user.title else ""
+    return [name for name in (titled, full) if name]
+
+
+def _erase_notifications(user: Any) -> int:
+    """Delete `user`'s notifications, and take their name out of the ones others received."""
+    deleted, _ = Notification.objects.filter(recipient=user).delete()
+    names = _names_of(user)
+    changed = 0
+    for notification in Notification.objects.filter(actor=user).iterator(chunk_size=500):
+        for name in names:
+            notification.title = notification.title.replace(name, DELETED_NAME)
+            notification.body = notification.body.replace(name, DELETED_NAME)
+        notification.actor = None
+        notification.save(update_fields=["title", "body", "actor"])
+        changed += 1
+    return deleted + changed
+
+
+def _expired_digests() -> QuerySet:
+    return DigestRun.objects.filter(day__lt=(timezone.now() - DIGEST_KEEP).date())
 
 
 register(
@@ -39,6 +63,7 @@ register(
     purpose="Telling you about announcements, assignments, deadlines, grades, messages and "
     "enrolments, in Lectern and by email",
     owner="recipient",
+    dated_by="created_at",
     fields=[
         "kind",
         "title",
@@ -50,10 +75,13 @@ register(
         "email_state",
         "email_sent_at",
     ],
+    eraser=_erase_notifications,
+    erasure_note="Deleted; in notifications other people received about you, your name "
+    'becomes "Deleted user"',
     retention=Retention(
         "90 days after you read it, or 12 months after it was sent if you never do",
         period=UNREAD_KEEP,
-        sweep=_sweep_notifications,
+        expired=_expired_notifications,
     ),
 )
 register(
@@ -70,6 +98,7 @@ register(
     category="Muted courses",
     purpose="Not notifying you about courses you muted",
     owner="user",
+    dated_by="created_at",
     fields=["course_id", "created_at"],
     retention=Retention("Until you unmute the course, or the course or your account is deleted"),
 )
@@ -78,6 +107,7 @@ register(
     category="Notification digests sent",
     purpose="Sending you at most one digest email a day",
     owner="user",
+    dated_by="sent_at",
     fields=["day", "state", "sent_at"],
-    retention=Retention("90 days", period=DIGEST_KEEP, sweep=_sweep_digests),
+    retention=Retention("90 days", period=DIGEST_KEEP, expired=_expired_digests),
 )

@@ -1,9 +1,9 @@
 """Policy documents: versioned Markdown in the repository.
 
 A version is the sha256 of the document's full text. The privacy policy's
-retention section is generated from the privacy registry and is part of that
-text, so a change to any retention rule is a new version that people are asked
-to accept again.
+categories, retention and account-deletion sections are generated from the
+privacy registry and are part of that text, so a change to any entry or
+retention rule is a new version that people are asked to accept again.
 """
 
 import functools
@@ -18,6 +18,8 @@ from core.markdown import render_markdown
 
 POLICY_DIR = Path(__file__).resolve().parent / "policies"
 RETENTION_MARKER = "<!-- retention-schedule -->"
+CATEGORIES_MARKER = "<!-- data-categories -->"
+ERASURE_MARKER = "<!-- on-account-deletion -->"
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,37 @@ _DOCUMENTS = (
 )
 
 
+def _cell(text: str) -> str:
+    # A pipe would split the Markdown table cell; a newline would end the row.
+    return " ".join(text.replace("|", "\\|").split())
+
+
+def _by_category() -> dict[str, list[Any]]:
+    from privacy.registry import registry
+
+    grouped: dict[str, list[Any]] = {}
+    for entry in registry:
+        grouped.setdefault(entry.category, []).append(entry)
+    return grouped
+
+
+def _joined(values: list[str]) -> str:
+    unique = list(dict.fromkeys(v for v in values if v))
+    return "; ".join(unique)
+
+
+def categories_markdown() -> str:
+    """Return each category of personal data, its purpose and legal basis, as a table."""
+    lines = ["| What we hold | What it is for | Legal basis |", "|---|---|---|"]
+    for category, entries in _by_category().items():
+        purpose = _joined([e.purpose for e in entries])
+        basis = _joined([f"{str(e.basis).capitalize()}: {e.basis.explanation}" for e in entries])
+        lines.append(f"| {_cell(category)} | {_cell(purpose)} | {_cell(basis)} |")
+    return "\n".join(lines)
+
+
 def retention_schedule_markdown() -> str:
-    """Return the registry's retention rules as a Markdown table."""
+    """Return the registry's retention rules, standalone rules included, as a table."""
     from privacy.registry import registry
 
     lines = ["| What we hold | Why | How long we keep it |", "|---|---|---|"]
@@ -58,8 +89,39 @@ def retention_schedule_markdown() -> str:
         keep = entry.retention.description
         if entry.legal_reason:
             keep = f"{keep} ({entry.legal_reason})"
-        lines.append(f"| {entry.category} | {entry.purpose} | {keep} |")
+        lines.append(f"| {_cell(entry.category)} | {_cell(entry.purpose)} | {_cell(keep)} |")
+    for rule in sorted(registry.rules.values(), key=lambda r: r.name):
+        lines.append(
+            f"| {_cell(rule.name)} | {_cell(rule.description)} "
+            f"| {_cell(rule.retention.description)} |"
+        )
     return "\n".join(lines)
+
+
+def erasure_markdown() -> str:
+    """Return what deleting an account does to each category, as a table."""
+    lines = ["| What we hold | When you delete your account |", "|---|---|"]
+    for category, entries in _by_category().items():
+        outcome = _joined([e.on_erasure for e in entries])
+        lines.append(f"| {_cell(category)} | {_cell(outcome)} |")
+    return "\n".join(lines)
+
+
+# Each marker in a policy's Markdown is replaced by a table generated from the
+# registry; the generated text is part of the document, so of its version.
+GENERATED_SECTIONS = {
+    CATEGORIES_MARKER: categories_markdown,
+    RETENTION_MARKER: retention_schedule_markdown,
+    ERASURE_MARKER: erasure_markdown,
+}
+
+
+def expand_generated(text: str) -> str:
+    """Replace every generated-section marker in `text` with its table."""
+    for marker, generate in GENERATED_SECTIONS.items():
+        if marker in text:
+            text = text.replace(marker, generate())
+    return text
 
 
 @functools.cache
@@ -68,8 +130,7 @@ def documents() -> dict[str, PolicyDocument]:
     loaded = {}
     for slug, title, url_name, teachers_only in _DOCUMENTS:
         text = (POLICY_DIR / f"{slug}.md").read_text(encoding="utf-8")
-        if RETENTION_MARKER in text:
-            text = text.replace(RETENTION_MARKER, retention_schedule_markdown())
+        text = expand_generated(text)
         loaded[slug] = PolicyDocument(slug, title, url_name, teachers_only, text)
     return loaded
 

@@ -15,3 +15,19 @@ class AcceptPoliciesForm(forms.Form):
                 label=f"I accept the {doc.title}",
                 error_messages={"required": f"Please accept the {doc.title} to continue."},
             )
+
+
+class ConsentsForm(forms.Form):
+    """The choices a person can change from Settings → Privacy."""
+
+    email_notifications = forms.BooleanField(
+        label="Email me notifications",
+        required=False,
+        help_text="Announcements, grades, messages and reminders, by email as well as in Lectern.",
+    )
+    send_read_receipts = forms.BooleanField(
+        label="Send read receipts",
+        required=False,
+        help_text="In direct messages and small groups, people see when you have read their "
+        "message. Turned off, you don't send read receipts and don't see anyone's.",
+    )

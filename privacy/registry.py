@@ -18,9 +18,36 @@ from typing import Any
 
 from django.db import models
 
-type Exporter = Callable[[Any], list[dict[str, Any]]]
+# An exporter yields the person's rows as JSON-ready dicts. It must stream
+# (iterate the database in chunks), since an export's memory may not grow with
+# the size of the account.
+type Exporter = Callable[[Any], Iterable[dict[str, Any]]]
 type Eraser = Callable[[Any], int]
-type Sweeper = Callable[[], int]
+# Returns the rows past their retention period, of any model.
+type Expired = Callable[[], models.QuerySet]
+# Acts on one batch of those rows (inside its own transaction); returns how many it touched.
+type Purge = Callable[[models.QuerySet], int]
+
+# How many rows a chunked exporter reads at a time.
+EXPORT_CHUNK = 2000
+
+
+class Basis(StrEnum):
+    """The legal basis for holding a category of data, as the dashboard and policy show it."""
+
+    CONTRACT = "contract"
+    CONSENT = "consent"
+    LEGITIMATE_INTERESTS = "legitimate interests"
+    LEGAL_OBLIGATION = "legal obligation"
+
+    @property
+    def explanation(self) -> str:
+        return {
+            Basis.CONTRACT: "Needed to provide the service you signed up for",
+            Basis.CONSENT: "You chose it, and can change your mind in Settings",
+            Basis.LEGITIMATE_INTERESTS: "Needed to keep Lectern safe and working for everyone",
+            Basis.LEGAL_OBLIGATION: "The law requires us to keep it",
+        }[self]
 
 
 class Erasure(StrEnum):
@@ -34,13 +61,19 @@ class Retention:
     """How long rows are kept and the job that enforces it.
 
     `description` is the sentence the privacy policy and dashboard show.
-    `sweep`, when given, deletes or anonymises expired rows and returns how
-    many it touched; the retention task runs every sweep in the registry.
+    `expired`, when given, returns the rows past their period (of any model);
+    the retention sweep acts on them in small batches, each in its own
+    transaction, with `purge` (by default: delete the batch).
     """
 
     description: str
     period: timedelta | None = None
-    sweep: Sweeper | None = None
+    expired: Expired | None = None
+    purge: Purge | None = None
+
+    @property
+    def swept(self) -> bool:
+        return self.expired is not None
 
 
 @dataclass(frozen=True)
@@ -53,7 +86,23 @@ class Entry:
     erasure: Erasure
     eraser: Eraser
     retention: Retention
+    schema: dict[str, str]  # exported field -> what it means, for the export's README.json
+    basis: Basis = Basis.CONTRACT
+    dated_by: str = ""  # the field that says since when a row exists, for the dashboard
     legal_reason: str = ""
+    # What deleting the account does to these rows, in a sentence for the person: the
+    # deletion page, the receipt and the privacy policy show it. Defaults from `erasure`.
+    erasure_note: str = ""
+
+    @property
+    def on_erasure(self) -> str:
+        if self.erasure_note:
+            return self.erasure_note
+        if self.erasure is Erasure.DELETE:
+            return "Deleted"
+        if self.erasure is Erasure.KEEP:
+            return f"Kept: {self.legal_reason}"
+        return "Anonymised"
 
     @property
     def label(self) -> str:
@@ -64,10 +113,24 @@ class Entry:
         return self.model._default_manager.filter(**_owner_lookup(self.owner, user))
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A retention rule for data no person owns row by row (expired sessions, counters)."""
+
+    name: str
+    description: str
+    retention: Retention
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+
 @dataclass
 class Registry:
     entries: dict[str, Entry] = field(default_factory=dict)
     exemptions: dict[str, str] = field(default_factory=dict)
+    rules: dict[str, Rule] = field(default_factory=dict)
 
     def register(
         self,
@@ -82,13 +145,20 @@ class Registry:
         eraser: Eraser | None = None,
         legal_reason: str = "",
         fields: Iterable[str] | None = None,
+        schema: dict[str, str] | None = None,
+        basis: Basis = Basis.CONTRACT,
+        dated_by: str = "",
+        erasure_note: str = "",
     ) -> Entry:
         """Declare how `model`'s personal data is exported, erased and retained.
 
         Without an `exporter`, the listed `fields` (or all concrete fields but
-        the owner link) of the user's rows are exported. Without an `eraser`,
-        the user's rows are deleted; anonymising or keeping needs an eraser of
-        its own, and keeping needs the legal reason.
+        the owner link) of the user's rows are exported, and described from the
+        model's verbose names and help texts. An `exporter` of its own needs a
+        `schema` describing each key it writes. Without an `eraser`, the user's
+        rows are deleted; anonymising or keeping needs an eraser of its own, and
+        keeping needs the legal reason. `dated_by` names the date field the
+        privacy dashboard uses for "since when".
         """
         label = model._meta.label
         if label in self.entries or label in self.exemptions:
@@ -97,16 +167,23 @@ class Registry:
             raise ValueError(f"{label}: keeping data after deletion needs a legal reason.")
         if erasure is not Erasure.DELETE and eraser is None:
             raise ValueError(f"{label}: {erasure} needs an eraser of its own.")
+        if exporter is not None and not schema:
+            raise ValueError(f"{label}: an exporter of its own needs a schema of what it writes.")
+        names = list(fields) if fields is not None else _concrete_field_names(model, owner)
         entry = Entry(
             model=model,
             category=category,
             purpose=purpose,
             owner=owner,
-            exporter=exporter or _field_exporter(model, owner, fields),
+            exporter=exporter or _field_exporter(model, owner, names),
             erasure=erasure,
             eraser=eraser or _delete_eraser(model, owner),
             retention=retention,
+            schema=schema or describe_fields(model, names),
+            basis=basis,
+            dated_by=dated_by,
             legal_reason=legal_reason,
+            erasure_note=erasure_note,
         )
         self.entries[label] = entry
         return entry
@@ -119,6 +196,17 @@ class Registry:
         if label in self.entries or label in self.exemptions:
             raise ValueError(f"{label} is already declared in the privacy registry.")
         self.exemptions[label] = reason
+
+    def rule(self, name: str, *, description: str, retention: Retention) -> Rule:
+        """Declare a retention rule that is not about one person's rows."""
+        if name in self.rules:
+            raise ValueError(f"The retention rule {name!r} is already declared.")
+        self.rules[name] = Rule(name, description, retention)
+        return self.rules[name]
+
+    def retention_rules(self) -> list[Entry | Rule]:
+        """Every entry and standalone rule, in the order the sweep runs them."""
+        return [*self, *sorted(self.rules.values(), key=lambda r: r.name)]
 
     def is_declared(self, model: type[models.Model]) -> bool:
         label = model._meta.label
@@ -144,13 +232,32 @@ def _concrete_field_names(model: type[models.Model], owner: str) -> list[str]:
     ]
 
 
-def _field_exporter(
-    model: type[models.Model], owner: str, fields: Iterable[str] | None
-) -> Exporter:
-    names = list(fields) if fields is not None else _concrete_field_names(model, owner)
+def describe_fields(model: type[models.Model], names: Iterable[str]) -> dict[str, str]:
+    """Describe exported fields from the model: verbose name, help text, and ids as ids."""
+    by_name = {f.attname: f for f in model._meta.concrete_fields} | {
+        f.name: f for f in model._meta.concrete_fields
+    }
+    described = {}
+    for name in names:
+        f = by_name.get(name)
+        if f is None:
+            described[name] = name.replace("_", " ").capitalize()
+            continue
+        text = str(f.verbose_name).capitalize()
+        if f.is_relation:
+            text += f" (the id of the {f.related_model._meta.verbose_name})"  # type: ignore[union-attr]
+        if f.help_text:
+            text += f". {f.help_text}"
+        if f.choices:
+            text += ". One of: " + ", ".join(str(value) for value, _ in f.flatchoices)
+        described[name] = text
+    return described
 
-    def export(user: Any) -> list[dict[str, Any]]:
-        return list(model._default_manager.filter(**_owner_lookup(owner, user)).values(*names))
+
+def _field_exporter(model: type[models.Model], owner: str, names: list[str]) -> Exporter:
+    def export(user: Any) -> Iterator[dict[str, Any]]:
+        rows = model._default_manager.filter(**_owner_lookup(owner, user)).order_by("pk")
+        return rows.values(*names).iterator(chunk_size=EXPORT_CHUNK)
 
     return export
 
@@ -166,3 +273,4 @@ def _delete_eraser(model: type[models.Model], owner: str) -> Eraser:
 registry = Registry()
 register = registry.register
 exempt = registry.exempt
+rule = registry.rule

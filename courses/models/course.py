@@ -16,13 +16,17 @@ class Visibility(models.TextChoices):
 
 class CourseQuerySet(models.QuerySet["Course"]):
     def listed(self) -> "CourseQuerySet":
-        """Courses anyone may find: public and not archived."""
-        return self.filter(visibility=Visibility.PUBLIC, archived_at__isnull=True)
+        """Courses anyone may find: public, not archived, by a teacher whose account is on."""
+        return self.filter(
+            visibility=Visibility.PUBLIC, archived_at__isnull=True, teacher__is_active=True
+        )
 
     def reachable(self) -> "CourseQuerySet":
-        """Courses a visitor may open by link: public or unlisted, not archived."""
+        """Courses a visitor may open by link: public or unlisted, not archived, teacher active."""
         return self.filter(
-            visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED], archived_at__isnull=True
+            visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED],
+            archived_at__isnull=True,
+            teacher__is_active=True,
         )
 
     def taught_by(self, user: Any) -> "CourseQuerySet":

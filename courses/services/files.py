@@ -105,6 +105,22 @@ def delete_files(files: Iterable[StoredFile]) -> int:
     return len(rows)
 
 
+def erase_files(files: Iterable[StoredFile]) -> int:
+    """Delete the blobs from storage first, then their rows; for erasing an account.
+
+    `delete_files` waits for the commit before touching storage, so a worker
+    killed in between leaves blobs no row knows about. Here a killed worker
+    leaves rows whose blobs are gone, which a rerun deletes: removing a missing
+    blob is not an error.
+    """
+    rows = list(files)
+    for f in rows:
+        if f.blob.name:
+            f.blob.storage.delete(f.blob.name)
+    StoredFile.objects.filter(pk__in=[f.pk for f in rows]).delete()
+    return len(rows)
+
+
 def store_upload(
     *, uploaded_by: Any, course: Course | None, upload: UploadedFile, purpose: str
 ) -> StoredFile:

@@ -188,10 +188,15 @@ class PageFacts:
     visibility: str
     archived: bool
     seats_taken: int
+    teacher_active: bool = True
 
     @property
     def reachable(self) -> bool:
-        return self.visibility in (Visibility.PUBLIC, Visibility.UNLISTED) and not self.archived
+        return (
+            self.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
+            and not self.archived
+            and self.teacher_active
+        )
 
 
 def _column(model: type[Model], name: str) -> str:
@@ -201,6 +206,7 @@ def _column(model: type[Model], name: str) -> str:
 @functools.cache
 def _facts_sql() -> str:
     course, enrollment = Course._meta.db_table, Enrollment._meta.db_table
+    user = User._meta.db_table
     course_id = _column(Course, "id")
     # Only names from the models' own metadata are spliced in; values are parameters.
     return (
@@ -208,7 +214,9 @@ def _facts_sql() -> str:
         f"c.{_column(Course, 'visibility')}, c.{_column(Course, 'archived_at')}, "
         f"(SELECT COUNT(*) FROM {enrollment} e "
         f"WHERE e.{_column(Enrollment, 'course')} = c.{course_id} "
-        f"AND e.{_column(Enrollment, 'status')} = %s) "
+        f"AND e.{_column(Enrollment, 'status')} = %s), "
+        f"(SELECT u.{_column(User, 'is_active')} FROM {user} u "
+        f"WHERE u.{_column(User, 'id')} = c.{_column(Course, 'teacher')}) "
         f"FROM {course} c WHERE c.{_column(Course, 'slug')} = %s"
     )
 
@@ -224,8 +232,10 @@ def page_facts(slug: str) -> PageFacts | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    pk, updated_at, visibility, archived_at, taken = row
-    return PageFacts(pk, updated_at, visibility, archived_at is not None, taken)
+    pk, updated_at, visibility, archived_at, taken, teacher_active = row
+    return PageFacts(
+        pk, updated_at, visibility, archived_at is not None, taken, bool(teacher_active)
+    )
 
 
 def _shared_page_key(request: Request, facts: PageFacts) -> str | None:
@@ -349,6 +359,7 @@ def storefront(request: Request, slug: str) -> HttpResponse:
         course is not None
         and course.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
         and course.archived_at is None
+        and course.teacher.is_active
     )
     if course is None or not (reachable or is_teacher):
         raise Http404

@@ -29,7 +29,7 @@ class PrivacyTests(kit.TemporaryStorageMixin, MessagingTestCase):
             message=Message.objects.get(body="Erin in the channel"), user=self.bob, emoji="👍"
         )
         exported = {
-            model._meta.label: entry(model).exporter(self.bob)
+            model._meta.label: list(entry(model).exporter(self.bob))
             for model in (Conversation, Message, Reaction, Participant, Attachment)
         }
         text = repr(exported)

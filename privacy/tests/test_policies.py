@@ -53,9 +53,7 @@ def test_it_versions_each_document_by_the_sha256_of_its_text(
     url: str, slug: str, title: str
 ) -> None:
     doc = documents.documents()[slug]
-    served = _source(slug).replace(
-        documents.RETENTION_MARKER, documents.retention_schedule_markdown()
-    )
+    served = documents.expand_generated(_source(slug))
     assert doc.text == served
     assert doc.sha256 == hashlib.sha256(served.encode()).hexdigest()
     assert doc.version == doc.sha256[:12]

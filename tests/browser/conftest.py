@@ -2,7 +2,9 @@
 
 Every page a test visits is checked for console errors (which include Content
 Security Policy refusals) and saved as a full-page screenshot under
-`artifacts/browser/<test>-<step>.png`.
+`artifacts/browser/<test>-<step>.png`. After each test, every cookie the
+browser holds must be declared in `privacy/cookies.py`, which the cookies page
+lists.
 """
 
 import os
@@ -14,6 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from privacy import cookies as privacy_cookies
 from tests.browser.kit import ARTIFACTS, DASHBOARD_URL, Browsing, fill_login_form
 
 # Playwright's sync API runs an event loop in the test thread; Django would
@@ -65,6 +68,22 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
         "locale": "en-GB",
         "timezone_id": "UTC",
     }
+
+
+@pytest.fixture(autouse=True)
+def _only_declared_cookies(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a browser test whose pages set a cookie the cookies page does not declare."""
+    if "page" not in request.fixturenames and "context" not in request.fixturenames:
+        yield
+        return
+    # Requested here, so this check runs before the browser context is closed.
+    context = request.getfixturevalue("context")
+    yield
+    undeclared = sorted({c["name"] for c in context.cookies()} - privacy_cookies.declared_names())
+    assert not undeclared, (
+        f"Cookies set but not declared in privacy/cookies.py: {', '.join(undeclared)}. "
+        "Declare each one (purpose, lifetime, essential or not) so /cookies/ lists it."
+    )
 
 
 @pytest.fixture

@@ -3,9 +3,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
+from privacy import cookies as privacy_cookies
 from privacy import documents, services
+from privacy import subprocessors as privacy_subprocessors
 from privacy.forms import AcceptPoliciesForm
 from privacy.middleware import SESSION_KEY
 
@@ -42,4 +44,27 @@ def accept_policies(request: HttpRequest) -> HttpResponse:
         "privacy/accept.html",
         {"form": form, "pending": pending, "next": next_url},
         status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_safe
+def subprocessors(request: HttpRequest) -> HttpResponse:
+    """List the outside services this site is configured to send personal data to."""
+    return render(
+        request,
+        "privacy/subprocessors.html",
+        {
+            "subprocessors": privacy_subprocessors.configured(),
+            "all_docs": documents.documents().values(),
+        },
+    )
+
+
+@require_safe
+def cookies(request: HttpRequest) -> HttpResponse:
+    """List every cookie this site sets, what for and for how long."""
+    return render(
+        request,
+        "privacy/cookies.html",
+        {"cookies": privacy_cookies.declared(), "all_docs": documents.documents().values()},
     )

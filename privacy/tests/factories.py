@@ -1,0 +1,328 @@
+"""One factory per privacy-registry entry: each gives a person at least one row of that model.
+
+`FACTORIES[label](user, ctx)` creates the row; `ctx` holds the other people and
+courses they share (see `World`). A test checks that every registered model has a
+factory here, so a new registration without one fails until it gets one, and the
+end-to-end test then proves its export and erasure.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from allauth.account.models import EmailAddress, EmailConfirmation
+from allauth.socialaccount.models import SocialAccount, SocialToken
+from allauth.usersessions.models import UserSession
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from courses.models import (
+    Attendance,
+    CalendarFeed,
+    Course,
+    Enrollment,
+    PersonalEvent,
+    StoredFile,
+    Submission,
+    WaitlistEntry,
+)
+from courses.services import files
+from courses.tests import files_kit
+from courses.tests.factories import CourseFactory, CourseItemFactory
+from messaging import services as messaging
+from messaging.models import Message
+from notifications.models import CourseMute, DigestRun, Notification, NotificationPreference
+from privacy.models import DeletionRequest, ExportRequest, PolicyAcceptance
+
+
+@dataclass
+class World:
+    """The people and courses around the person: carol teaches them, bob learns from them."""
+
+    teacher: User
+    student: User
+    staff: User
+    objects: dict[str, Any] = field(default_factory=dict)
+
+    def taken_course(self, user: User) -> Course:
+        """A course of carol's that `user` is enrolled in."""
+        if "taken" not in self.objects:
+            course = CourseFactory.create(teacher=self.teacher, title="Watercolour basics")
+            Enrollment.objects.create(course=course, student=user)
+            self.objects["taken"] = course
+        return self.objects["taken"]
+
+    def own_course(self, user: User) -> Course:
+        """A course `user` teaches, with bob enrolled and a cover image in storage."""
+        if "own" not in self.objects:
+            course = CourseFactory.create(teacher=user, title="Morning ceramics")
+            Enrollment.objects.create(course=course, student=self.student)
+            course.cover = files.store_upload(
+                uploaded_by=user, course=course, upload=files_kit.png(), purpose="cover"
+            )
+            course.save(update_fields=["cover"])
+            self.objects["own"] = course
+        return self.objects["own"]
+
+    def channel_message(self, user: User) -> Message:
+        """A message with a file that `user` posted in the channel of carol's course."""
+        if "message" not in self.objects:
+            channel = messaging.get_or_create_channel(course=self.taken_course(user))
+            self.objects["message"] = messaging.post_message(
+                conversation=channel,
+                author=user,
+                body="Here are my sketches",
+                uploads=[files_kit.pdf("sketches.pdf")],
+            )
+        return self.objects["message"]
+
+
+type Factory = Callable[[User, World], object]
+
+
+def _user(user: User, world: World) -> object:
+    return user  # the account row itself
+
+
+def _deletion_request(user: User, world: World) -> object:
+    # An earlier request the person cancelled; cancelling clears its address.
+    now = timezone.now() - timedelta(days=30)
+    return DeletionRequest.objects.create(
+        user=user,
+        state=DeletionRequest.State.CANCELLED,
+        requested_at=now,
+        erase_after=now + timedelta(days=7),
+        cancelled_at=now + timedelta(days=1),
+    )
+
+
+def _attendance(user: User, world: World) -> object:
+    session = CourseItemFactory.create(course=world.taken_course(user), session=True)
+    return Attendance.objects.create(item=session, student=user, status="present")
+
+
+def _personal_event(user: User, world: World) -> object:
+    starts = timezone.now() + timedelta(days=3)
+    return PersonalEvent.objects.create(
+        owner=user, title="Dentist", starts_at=starts, ends_at=starts + timedelta(hours=1)
+    )
+
+
+def _calendar_feed(user: User, world: World) -> object:
+    return CalendarFeed.objects.create(owner=user)
+
+
+def _conversation(user: User, world: World) -> object:
+    world.taken_course(user)
+    direct = messaging.get_or_create_direct(user=user, other=world.teacher)
+    messaging.post_message(conversation=direct, author=user, body="Can I join late?")
+    own = world.own_course(user)
+    return messaging.create_group(
+        teacher=user, course=own, students=[world.student], title="Glaze group"
+    )
+
+
+def _course_item(user: User, world: World) -> object:
+    course = world.own_course(user)
+    item = CourseItemFactory.create(course=course, file=True, title="Clay safety sheet")
+    item.file = files.store_upload(
+        uploaded_by=user, course=course, upload=files_kit.pdf("safety.pdf"), purpose="material"
+    )
+    item.save(update_fields=["file"])
+    return item
+
+
+def _course(user: User, world: World) -> object:
+    return world.own_course(user)
+
+
+def _export_request(user: User, world: World) -> object:
+    return ExportRequest.objects.create(
+        user=user, state=ExportRequest.State.EXPIRED, requested_at=timezone.now() - timedelta(30)
+    )
+
+
+def _email_address(user: User, world: World) -> object:
+    address, _ = EmailAddress.objects.get_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
+    return address
+
+
+def _email_confirmation(user: User, world: World) -> object:
+    spare = EmailAddress.objects.create(user=user, email=f"second.{user.email}", verified=False)
+    return EmailConfirmation.create(spare)
+
+
+def _enrollment(user: User, world: World) -> object:
+    world.taken_course(user)
+    return Enrollment.objects.get(student=user)
+
+
+def _social_account(user: User, world: World) -> object:
+    account, _ = SocialAccount.objects.get_or_create(
+        user=user,
+        provider="google",
+        defaults={
+            "uid": f"google-{user.pk}",
+            "extra_data": {"email": user.email, "name": f"{user.first_name} {user.last_name}"},
+        },
+    )
+    return account
+
+
+def _social_token(user: User, world: World) -> object:
+    account = _social_account(user, world)
+    return SocialToken.objects.create(account=account, token="ya29.not-kept")
+
+
+def _reaction(user: User, world: World) -> object:
+    world.channel_message(user)
+    other = messaging.post_message(
+        conversation=messaging.get_or_create_channel(course=world.taken_course(user)),
+        author=world.teacher,
+        body="Welcome, everyone",
+    )
+    messaging.toggle_reaction(message=other, user=user, emoji="👍")
+    return other
+
+
+def _attachment(user: User, world: World) -> object:
+    return world.channel_message(user)
+
+
+def _message(user: User, world: World) -> object:
+    return world.channel_message(user)
+
+
+def _course_mute(user: User, world: World) -> object:
+    return CourseMute.objects.create(user=user, course=world.taken_course(user))
+
+
+def _digest_run(user: User, world: World) -> object:
+    return DigestRun.objects.create(user=user, day=timezone.localdate(), sent_at=timezone.now())
+
+
+def _notification_preference(user: User, world: World) -> object:
+    preference, _ = NotificationPreference.objects.get_or_create(user=user)
+    return preference
+
+
+def _notification(user: User, world: World) -> object:
+    # One the person received, and one about them that carol received.
+    Notification.objects.create(
+        recipient=world.teacher,
+        kind="enrolment",
+        title=f"{user.first_name} {user.last_name} joined Watercolour basics",
+        actor=user,
+        dedupe_key=f"joined:{user.pk}",
+    )
+    return Notification.objects.create(
+        recipient=user, kind="announcement", title="Bring brushes", dedupe_key="brushes"
+    )
+
+
+def _policy_acceptance(user: User, world: World) -> object:
+    return PolicyAcceptance.objects.get_or_create(user=user, document="terms", sha256="a" * 64)[0]
+
+
+def _participant(user: User, world: World) -> object:
+    return world.channel_message(user)
+
+
+def _user_session(user: User, world: World) -> object:
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.get(reverse("dashboard"))
+    world.objects["client"] = client
+    return UserSession.objects.get(user=user)
+
+
+def _log_entry(user: User, world: World) -> object:
+    # An action the person took as staff, and one staff took on their account.
+    LogEntry.objects.create(
+        user=world.staff,
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=str(user.pk),
+        object_repr=f"{user.first_name} {user.last_name}",
+        action_flag=CHANGE,
+        change_message="[]",
+    )
+    return LogEntry.objects.create(
+        user=user,
+        content_type=ContentType.objects.get_for_model(Course),
+        object_id=str(world.own_course(user).pk),
+        object_repr="Morning ceramics",
+        action_flag=ADDITION,
+    )
+
+
+def _submission(user: User, world: World) -> object:
+    assignment = CourseItemFactory.create(course=world.taken_course(user), assignment=True)
+    submission = Submission.objects.create(item=assignment, student=user, text="My answer")
+    stored = files.store_upload(
+        uploaded_by=user,
+        course=assignment.course,
+        upload=files_kit.pdf("answer.pdf"),
+        purpose="submission",
+    )
+    StoredFile.objects.filter(pk=stored.pk).update(submission=submission)
+    return submission
+
+
+def _stored_file(user: User, world: World) -> object:
+    return files.store_upload(
+        uploaded_by=user,
+        course=world.own_course(user),
+        upload=files_kit.png("kiln.png"),
+        purpose="material",
+    )
+
+
+def _waitlist_entry(user: User, world: World) -> object:
+    full = CourseFactory.create(teacher=world.teacher, title="Life drawing", capacity=1)
+    Enrollment.objects.create(course=full, student=world.student)
+    return WaitlistEntry.objects.create(course=full, student=user)
+
+
+FACTORIES: dict[str, Factory] = {
+    "accounts.User": _user,
+    "privacy.DeletionRequest": _deletion_request,
+    "courses.Attendance": _attendance,
+    "courses.PersonalEvent": _personal_event,
+    "courses.CalendarFeed": _calendar_feed,
+    "messaging.Conversation": _conversation,
+    "courses.CourseItem": _course_item,
+    "courses.Course": _course,
+    "privacy.ExportRequest": _export_request,
+    "account.EmailAddress": _email_address,
+    "account.EmailConfirmation": _email_confirmation,
+    "courses.Enrollment": _enrollment,
+    "socialaccount.SocialAccount": _social_account,
+    "socialaccount.SocialToken": _social_token,
+    "messaging.Reaction": _reaction,
+    "messaging.Attachment": _attachment,
+    "messaging.Message": _message,
+    "notifications.CourseMute": _course_mute,
+    "notifications.DigestRun": _digest_run,
+    "notifications.NotificationPreference": _notification_preference,
+    "notifications.Notification": _notification,
+    "privacy.PolicyAcceptance": _policy_acceptance,
+    "messaging.Participant": _participant,
+    "usersessions.UserSession": _user_session,
+    "admin.LogEntry": _log_entry,
+    "courses.Submission": _submission,
+    "courses.StoredFile": _stored_file,
+    "courses.WaitlistEntry": _waitlist_entry,
+}
+
+
+def give_everything(user: User, world: World) -> None:
+    """Create at least one row of every registered model for `user`."""
+    for factory in FACTORIES.values():
+        factory(user, world)

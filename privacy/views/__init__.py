@@ -1,0 +1,1 @@
+"""Privacy views by area: policy pages, the dashboard, exports and account deletion."""
