@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import signal
+import threading
 import time
 from pathlib import Path
 from types import FrameType
@@ -53,13 +54,15 @@ class Command(BaseCommand):
         if once:
             self.run_due()
             return
-        self.stopping = False
+        # An event rather than sleep(): SIGTERM (sent by `make run` when the server stops)
+        # wakes the loop at once instead of after the current nap.
+        self.stopping = threading.Event()
         signal.signal(signal.SIGTERM, self._stop)
         logger.info("periodic jobs started", extra={"jobs": sorted(self.schedules)})
         try:
-            while not self.stopping:
+            while not self.stopping.is_set():
                 wait = self.run_due()
-                time.sleep(max(0.5, min(wait, MAX_SLEEP_SECONDS)))
+                self.stopping.wait(max(0.5, min(wait, MAX_SLEEP_SECONDS)))
         except KeyboardInterrupt:
             pass
         logger.info("periodic jobs stopped")
@@ -113,4 +116,4 @@ class Command(BaseCommand):
         tmp.replace(self.state_path)
 
     def _stop(self, signum: int, frame: FrameType | None) -> None:
-        self.stopping = True
+        self.stopping.set()
