@@ -28,6 +28,7 @@ from messaging import access
 from messaging.models import Attachment, Conversation, Message, Participant, Reaction
 from privacy.registry import EXPORT_CHUNK, Retention, register
 
+_MESSAGES_ERASED = "Deleted everywhere, in course channels and groups too, with the files you sent"
 _WHILE_CONVERSATION = (
     "While the conversation exists; deleting the course or your account removes it"
 )
@@ -149,7 +150,7 @@ register(
     exporter=_export_messages,
     schema=_MESSAGE_SCHEMA,
     eraser=_erase_messages,
-    erasure_note="Deleted everywhere, in course channels and groups too, with the files you sent",
+    erasure_note=_MESSAGES_ERASED,
     retention=Retention(_WHILE_CONVERSATION),
 )
 register(
@@ -159,6 +160,7 @@ register(
     owner="message__author",
     fields=["message_id", "file_id"],
     eraser=_erase_attachments,
+    erasure_note=_MESSAGES_ERASED,
     retention=Retention(_WHILE_CONVERSATION),
 )
 register(

@@ -98,6 +98,7 @@ register(
     fields=["state", "requested_at", "erase_after", "cancelled_at", "completed_at"],
     erasure=Erasure.ANONYMISE,
     eraser=_keep_deletion_request,
+    erasure_note="Your name and address are removed from the request once the receipt is sent",
     dated_by="requested_at",
     retention=Retention(
         "Your name and address are removed once the deletion receipt is sent; the dates and "

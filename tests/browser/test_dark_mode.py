@@ -61,6 +61,11 @@ def test_it_keeps_a_signed_in_person_in_dark_mode(
     page.goto(browsing.url("/dashboard/"))
     expect(page.locator("html")).to_have_attribute("data-theme", "dark")
     browsing.snap(page, "06-dashboard-dark")
+    page.goto(browsing.url("/settings/privacy/"))
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    browsing.snap(page, "07-privacy-dark")
+    page.goto(browsing.url("/settings/privacy/delete/"))
+    browsing.snap(page, "08-delete-account-dark")
     alice.refresh_from_db()
     assert alice.color_scheme == "dark"
 
