@@ -21,11 +21,11 @@ import subprocess
 import tempfile
 from typing import Any
 
+from bench.postgres import ensure_database
 from bench.storefront import (
     LUA,
     PYTHON,
     ROOT,
-    _ensure_database,
     _env,
     _manage,
     _redis_reachable,
@@ -75,7 +75,7 @@ def main() -> None:
         env["REDIS_URL"] = "redis://127.0.0.1:6379/4"
     if not _redis_reachable(env["REDIS_URL"]):
         env.pop("REDIS_URL")
-    _ensure_database(env["DATABASE_URL"])
+    ensure_database(env["DATABASE_URL"])
     _manage(env, "migrate", "--noinput", "-v0")
     _manage(env, "collectstatic", "--noinput", "-v0")
     seeded = json.loads(

@@ -30,6 +30,8 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+from bench.postgres import ensure_database
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 TARGET_RATIO = 1.2
@@ -47,18 +49,6 @@ def _env(media_root: str) -> dict[str, str]:
     )
     env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lectern_bench_export")
     return env
-
-
-def _ensure_database(url: str) -> None:
-    if not url.startswith("postgres"):
-        return
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _maxrss_mb() -> float:
@@ -142,7 +132,7 @@ def main() -> None:
 
     media = tempfile.mkdtemp(prefix="lectern-bench-export-")
     env = _env(media)
-    _ensure_database(env["DATABASE_URL"])
+    ensure_database(env["DATABASE_URL"])
     subprocess.run(
         [PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
     )

@@ -21,19 +21,11 @@ import sys
 import time
 from pathlib import Path
 
+from bench.postgres import ensure_database
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SLOWEST_MS = 500.0
 PEOPLE = 5
-
-
-def _ensure_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _setup(url: str) -> None:
@@ -47,7 +39,7 @@ def _setup(url: str) -> None:
         LOG_LEVEL="WARNING",
         DATABASE_POOL="0",
     )
-    _ensure_database(url)
+    ensure_database(url)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT,

@@ -24,6 +24,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bench.postgres import ensure_database
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 TARGET_RATIO = 0.30
@@ -54,18 +56,6 @@ def _env(port: int) -> dict[str, str]:
     env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lectern_bench")
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/3")
     return env
-
-
-def _ensure_database(url: str) -> None:
-    if not url.startswith("postgres"):
-        return
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _redis_reachable(url: str) -> bool:
@@ -141,7 +131,7 @@ def main() -> None:
     env = _env(args.port)
     if not _redis_reachable(env["REDIS_URL"]):
         env.pop("REDIS_URL")
-    _ensure_database(env["DATABASE_URL"])
+    ensure_database(env["DATABASE_URL"])
     _manage(env, "migrate", "--noinput", "-v0")
     _manage(env, "collectstatic", "--noinput", "-v0")
     path = subprocess.run(

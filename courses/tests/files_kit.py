@@ -1,13 +1,16 @@
-"""Small real files for upload tests, made in memory."""
+"""Small real files for upload tests, made in memory, and S3 storage against moto."""
 
 import io
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
+import boto3
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import override_settings
+from django.test import TestCase, override_settings
+from moto import mock_aws
 from PIL import Image
 
 # A complete one-page PDF (header, catalog, pages, page, xref, trailer).
@@ -82,3 +85,36 @@ class TemporaryStorageMixin:
 
     def stored_paths(self) -> list[Path]:
         return sorted(p for p in self.media_root.rglob("*") if p.is_file())
+
+
+def use_s3(test: TestCase, bucket: str) -> Any:
+    """Serve `test`'s default storage from a private moto S3 bucket; return a boto3 client.
+
+    Everything is undone when the test ends.
+    """
+    aws = mock_aws()
+    aws.start()
+    test.addCleanup(aws.stop)
+    s3 = boto3.client(
+        "s3", region_name="eu-west-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    options = {
+        "bucket_name": bucket,
+        "access_key": "testing",
+        "secret_key": "testing",
+        "region_name": "eu-west-1",
+        "signature_version": "s3v4",
+        "addressing_style": "path",
+        "default_acl": "private",
+        "querystring_auth": True,
+        "querystring_expire": 60,
+    }
+    storages = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+    }
+    override = override_settings(STORAGES=storages, FILE_URL_TTL_SECONDS=60)
+    override.enable()
+    test.addCleanup(override.disable)
+    return s3

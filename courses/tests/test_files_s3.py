@@ -2,11 +2,8 @@
 
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
-from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
-from moto import mock_aws
 
 from courses.models import StoredFile
 from courses.services import files
@@ -15,41 +12,12 @@ from courses.tests.factories import CourseFactory, CourseItemFactory, Enrollment
 from tests.base import LecternTestCase
 
 BUCKET = "lectern-test-files"
-S3_OPTIONS = {
-    "bucket_name": BUCKET,
-    "access_key": "testing",
-    "secret_key": "testing",
-    "region_name": "eu-west-1",
-    "signature_version": "s3v4",
-    "addressing_style": "path",
-    "default_acl": "private",
-    "querystring_auth": True,
-    "querystring_expire": 60,
-}
 
 
 class S3StorageTests(LecternTestCase):
     def setUp(self) -> None:
         super().setUp()
-        aws = mock_aws()
-        aws.start()
-        self.addCleanup(aws.stop)
-        self.s3 = boto3.client(
-            "s3",
-            region_name="eu-west-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        self.s3.create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-        )
-        storages = {
-            **settings.STORAGES,
-            "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": S3_OPTIONS},
-        }
-        override = override_settings(STORAGES=storages, FILE_URL_TTL_SECONDS=60)
-        override.enable()
-        self.addCleanup(override.disable)
+        self.s3 = kit.use_s3(self, BUCKET)
         self.course = CourseFactory.create(teacher=self.alice)
         EnrollmentFactory.create(course=self.course, student=self.bob)
 

@@ -6,13 +6,9 @@ import zipfile
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
-from django.conf import settings
 from django.core import mail
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
-from moto import mock_aws
 
 from courses.services import files
 from courses.tests import files_kit as kit
@@ -23,41 +19,12 @@ from privacy.registry import registry
 from tests.base import LecternTestCase
 
 BUCKET = "lectern-test-exports"
-S3_OPTIONS = {
-    "bucket_name": BUCKET,
-    "access_key": "testing",
-    "secret_key": "testing",
-    "region_name": "eu-west-1",
-    "signature_version": "s3v4",
-    "addressing_style": "path",
-    "default_acl": "private",
-    "querystring_auth": True,
-    "querystring_expire": 60,
-}
 
 
 class ExportOnS3Tests(LecternTestCase):
     def setUp(self) -> None:
         super().setUp()
-        aws = mock_aws()
-        aws.start()
-        self.addCleanup(aws.stop)
-        self.s3 = boto3.client(
-            "s3",
-            region_name="eu-west-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        self.s3.create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-        )
-        storages = {
-            **settings.STORAGES,
-            "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": S3_OPTIONS},
-        }
-        override = override_settings(STORAGES=storages, FILE_URL_TTL_SECONDS=60)
-        override.enable()
-        self.addCleanup(override.disable)
+        self.s3 = kit.use_s3(self, BUCKET)
         course = CourseFactory.create(teacher=self.alice)
         EnrollmentFactory.create(course=course, student=self.bob)
         self.upload = files.store_upload(
