@@ -13,10 +13,12 @@ documents, so the re-accept middleware lets them straight through. They all log
 in with `PASSWORD`.
 """
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 import factory
+import time_machine
 from allauth.account.models import EmailAddress
 from django.db import connection
 from django.test import Client, TestCase
@@ -181,3 +183,14 @@ def assert_constant_queries(
         f"{many_count} queries, over the budget of {budget}:\n" + "\n".join(many_sql)
     )
     return many_count
+
+
+def fresh_rate_window(window: int) -> time_machine.travel:
+    """Return a clock that starts at the beginning of a rate-limit window and then ticks.
+
+    Rate limits count in fixed windows (`core.ratelimit`); a test that makes N
+    requests and expects the next one refused would otherwise fail whenever the
+    requests straddle the end of a window.
+    """
+    now = time.time()
+    return time_machine.travel(now - now % window + window, tick=True)

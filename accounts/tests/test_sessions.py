@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.tests.kit import page_text
-from tests.base import PASSWORD
+from tests.base import PASSWORD, fresh_rate_window
 
 pytestmark = pytest.mark.django_db
 
@@ -136,10 +136,11 @@ def test_it_sends_anonymous_visitors_to_log_in(client: Client) -> None:
 
 def test_it_limits_how_fast_sessions_can_be_ended(alice: User) -> None:
     laptop, _ = signed_in(alice, FIREFOX, "203.0.113.7")
-    for _ in range(30):
-        assert laptop.post(reverse("accounts:end_session", args=[999_999])).status_code == 404
+    with fresh_rate_window(60):
+        for _ in range(30):
+            assert laptop.post(reverse("accounts:end_session", args=[999_999])).status_code == 404
 
-    response = laptop.post(reverse("accounts:end_session", args=[999_999]))
+        response = laptop.post(reverse("accounts:end_session", args=[999_999]))
 
     assert response.status_code == 429
     assert 1 <= int(response["Retry-After"]) <= 60

@@ -13,7 +13,7 @@ from courses.models import CalendarFeed, CourseItem, Enrollment, PersonalEvent
 from courses.services import calendar as calendar_services
 from courses.services import items as item_services
 from courses.tests.factories import CourseFactory, CourseItemFactory
-from tests.base import LecternTestCase, assert_constant_queries
+from tests.base import LecternTestCase, assert_constant_queries, fresh_rate_window
 
 HOST = urlsplit(settings.SITE_URL).hostname
 
@@ -201,10 +201,11 @@ class FeedTests(LecternTestCase):
 
     def test_it_limits_fetches_per_address(self) -> None:
         url = self.feed_url()
-        statuses = [self.anonymous.get(url).status_code for _ in range(61)]
-        assert statuses[:60] == [200] * 60
-        assert statuses[60] == 429
-        assert self.anonymous.get(url).has_header("Retry-After")
+        with fresh_rate_window(600):
+            statuses = [self.anonymous.get(url).status_code for _ in range(61)]
+            assert statuses[:60] == [200] * 60
+            assert statuses[60] == 429
+            assert self.anonymous.get(url).has_header("Retry-After")
 
     def test_it_makes_as_many_queries_for_many_events(self) -> None:
         url = self.feed_url()

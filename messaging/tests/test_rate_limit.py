@@ -4,10 +4,17 @@ from django.test import override_settings
 
 from messaging.models import Message
 from messaging.tests.kit import MessagingTestCase
+from tests.base import fresh_rate_window
 
 
 @override_settings(MESSAGE_RATE_PER_MINUTE=3)
 class RateLimitTests(MessagingTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        clock = fresh_rate_window(60)
+        clock.start()
+        self.addCleanup(clock.stop)
+
     def test_it_answers_429_with_when_to_try_again(self) -> None:
         client = self.new_client(self.bob)
         for n in range(3):
