@@ -11,6 +11,9 @@ Design notes.
   again; the newest claim owns the row. Finishing is a conditional update on
   that same `started_at`, so when two builders overlap only the latest one
   stores its file; the other throws its ZIP away.
+- Each claim records the storage key its ZIP will be saved under before
+  building, and deletes the key a previous claim recorded: a worker killed
+  between saving the ZIP and marking the row ready leaves no file behind.
 - A task lost altogether (the broker forgot it) leaves the row open. The
   retention rule for exports picks up rows queued or running for over
   `STALE_AFTER` and enqueues them again, beside deleting expired files.
@@ -354,17 +357,31 @@ def write_archive(
     return summary
 
 
-def _claim(export_id: int) -> datetime | None:
-    """Take the build of an open export; return the claim's stamp, or None if not open."""
+@dataclass(frozen=True)
+class _Claim:
+    stamp: datetime
+    key: str  # where this claim's ZIP goes in storage
+
+
+def _claim(export_id: int) -> _Claim | None:
+    """Take the build of an open export; return the claim, or None if it is not open."""
     stamp = timezone.now()
+    key = export_key(None, "export.zip")
+    earlier = ExportRequest.objects.filter(pk=export_id).values_list("file", flat=True).first()
     claimed = ExportRequest.objects.filter(
         pk=export_id, state__in=ExportRequest.OPEN_STATES
     ).update(
         state=ExportRequest.State.RUNNING,
         started_at=stamp,
         attempts=F("attempts") + 1,
+        file=key,
     )
-    return stamp if claimed else None
+    if not claimed:
+        return None
+    if earlier:
+        # What an earlier, interrupted claim may have saved before it could finish.
+        default_storage.delete(earlier)
+    return _Claim(stamp, key)
 
 
 def _schedule(export_id: int, attempts: int) -> None:
@@ -385,25 +402,26 @@ def build(export_id: int) -> None:
     discards its work. Transient errors put the request back in the queue with
     a growing delay; anything else, or `MAX_ATTEMPTS` runs, marks it failed.
     """
-    stamp = _claim(export_id)
-    if stamp is None:
+    claim = _claim(export_id)
+    if claim is None:
         done = ExportRequest.objects.filter(pk=export_id).select_related("user").first()
         if done is not None and done.state == ExportRequest.State.READY:
             send_ready_email(done)
         return
     export = ExportRequest.objects.select_related("user").get(pk=export_id)
     mine = ExportRequest.objects.filter(
-        pk=export_id, state=ExportRequest.State.RUNNING, started_at=stamp
+        pk=export_id, state=ExportRequest.State.RUNNING, started_at=claim.stamp
     )
     if export.attempts > MAX_ATTEMPTS:
         mine.update(
             state=ExportRequest.State.FAILED,
             finished_at=timezone.now(),
             error=(f"Gave up after {MAX_ATTEMPTS} attempts"),
+            file="",
         )
         return
     try:
-        stored_name, size = _build_file(export, stamp)
+        stored_name, size = _build_file(export, claim)
     except TRANSIENT_ERRORS as exc:
         logger.warning("export %s hit a transient error", export_id, exc_info=True)
         if export.attempts < MAX_ATTEMPTS:
@@ -414,12 +432,16 @@ def build(export_id: int) -> None:
                 state=ExportRequest.State.FAILED,
                 finished_at=timezone.now(),
                 error=_describe(exc),
+                file="",
             )
         return
     except Exception as exc:
         logger.exception("export %s failed", export_id)
         mine.update(
-            state=ExportRequest.State.FAILED, finished_at=timezone.now(), error=_describe(exc)
+            state=ExportRequest.State.FAILED,
+            finished_at=timezone.now(),
+            error=_describe(exc),
+            file="",
         )
         return
     finished = timezone.now()
@@ -443,12 +465,12 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-def _build_file(export: ExportRequest, stamp: datetime) -> tuple[str, int]:
+def _build_file(export: ExportRequest, claim: _Claim) -> tuple[str, int]:
     with tempfile.TemporaryFile(prefix="lectern-export-", suffix=".zip") as tmp:
-        write_archive(tmp, export.user, generated_at=stamp)
+        write_archive(tmp, export.user, generated_at=claim.stamp)
         size = tmp.tell()
         tmp.seek(0)
-        name = default_storage.save(export_key(export, "export.zip"), File(tmp, name="export.zip"))
+        name = default_storage.save(claim.key, File(tmp, name="export.zip"))
     return name, size
 
 

@@ -38,7 +38,7 @@ class PolicyAcceptance(models.Model):
         return f"{self.document} {self.sha256[:12]}"
 
 
-def export_key(instance: "ExportRequest", filename: str) -> str:
+def export_key(instance: "ExportRequest | None", filename: str) -> str:
     # A random name: the file is only ever reached through the download view.
     return f"exports/{secrets.token_urlsafe(24)}.zip"
 

@@ -123,6 +123,21 @@ class BuildTests(ExportTestCase):
         assert made.attempts == 2
         assert len(mail.outbox) == 1
 
+    def test_a_restart_deletes_the_zip_a_killed_build_had_already_saved(self) -> None:
+        made = export.request_export(self.bob)
+        # A worker saved the ZIP under the key its claim recorded, then died before
+        # marking the export ready.
+        left = default_storage.save("exports/left-by-a-killed-build.zip", io.BytesIO(b"PK"))
+        ExportRequest.objects.filter(pk=made.pk).update(
+            state=ExportRequest.State.RUNNING, started_at=timezone.now(), attempts=1, file=left
+        )
+        export.build(made.pk)
+        made.refresh_from_db()
+        assert made.state == ExportRequest.State.READY
+        assert made.file.name != left
+        assert not default_storage.exists(left)
+        assert default_storage.exists(str(made.file.name))
+
     def test_only_the_newest_of_two_overlapping_builds_finishes(self) -> None:
         made = export.request_export(self.bob)
         real = export._build_file
