@@ -65,6 +65,15 @@ def test_it_exports_then_deletes_an_account(
     page = watched_page
     course = CourseFactory.create(teacher=alice, title="Watercolour Basics")
     Enrollment.objects.create(course=course, student=bob)
+    # What anyone can read first: the policy, its cookie list and its outside services.
+    for step, path, heading in (
+        ("00a-privacy-policy", "/privacy/", "Privacy Policy"),
+        ("00b-cookies", "/cookies/", "Cookies"),
+        ("00c-subprocessors", "/subprocessors/", "Subprocessors"),
+    ):
+        page.goto(browsing.url(path))
+        expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+        browsing.snap(page, step)
     log_in(page, bob.email, PASSWORD, "01-login")
 
     # What Lectern holds, then "Download my data".
