@@ -113,7 +113,9 @@ class PollTests(MessagingTestCase):
 
     def test_the_page_carries_the_poller_with_its_etag(self) -> None:
         response = self.new_client(self.bob).get(self.url("conversation", self.channel.pk))
-        self.assertContains(response, 'hx-trigger="every 3s, messaging:refresh from:body"')
+        self.assertContains(
+            response, 'hx-trigger="every 3s, messaging:refresh from:body, lectern:visible"'
+        )
         self.assertContains(response, "If-None-Match")
 
     def test_the_poll_follows_the_same_membership_as_the_page(self) -> None:

@@ -49,7 +49,7 @@ class RequestViewTests(ExportViewTestCase):
         page = response.content.decode()
         assert "Preparing your data" in page
         assert f'hx-get="{STATUS}"' in page
-        assert 'hx-trigger="every 3s"' in page
+        assert 'hx-trigger="every 3s, lectern:visible"' in page
 
     def test_it_says_one_is_already_being_prepared(self) -> None:
         self.login(self.bob)

@@ -90,6 +90,19 @@
     if (event.key === "Escape") document.querySelectorAll("[data-toast]").forEach(dismiss);
   });
 
+  /* Polling (new messages, unread badges, an export being prepared) rests while the tab is
+     hidden: htmx's timed polls carry no triggering event, clicks and submits always do. When
+     the tab is shown again, every poller is asked to catch up at once. */
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (document.hidden && !event.detail.requestConfig.triggeringEvent) event.preventDefault();
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden || !window.htmx) return;
+    document.querySelectorAll('[hx-trigger*="every"]').forEach(function (poller) {
+      window.htmx.trigger(poller, "lectern:visible");
+    });
+  });
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", setUpToasts);
   } else {

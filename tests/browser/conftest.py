@@ -9,11 +9,14 @@ lists.
 
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import connection
 from playwright.sync_api import Page, expect
 
 from privacy import cookies as privacy_cookies
@@ -116,3 +119,23 @@ def log_in(browsing: Browsing) -> Callable[[Page, str, str, str], None]:
         expect(page).to_have_url(DASHBOARD_URL)
 
     return sign_in
+
+
+@pytest.fixture
+def one_request_at_a_time_on_sqlite(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Serve one request at a time when the tests run on SQLite.
+
+    With an in-memory SQLite database the live server's threads share one
+    connection, and two pages polling at once would trip over each other's
+    statements ("table is locked"): something PostgreSQL, which CI and
+    production use, never does.
+    """
+    if connection.vendor == "sqlite":
+        lock = threading.Lock()
+        original = WSGIHandler.__call__
+
+        def serialised(self: WSGIHandler, environ: Any, start_response: Any) -> Any:
+            with lock:
+                return original(self, environ, start_response)
+
+        monkeypatch.setattr(WSGIHandler, "__call__", serialised)

@@ -7,13 +7,9 @@ read her answer she sees "Seen by"; bob turns read receipts off and she no longe
 """
 
 import re
-import threading
 from collections.abc import Callable
-from typing import Any
 
 import pytest
-from django.core.handlers.wsgi import WSGIHandler
-from django.db import connection
 from django.test import override_settings
 from playwright.sync_api import BrowserContext, Page, expect
 
@@ -23,32 +19,16 @@ from messaging import services
 from tests.base import PASSWORD
 from tests.browser.kit import Browsing
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("one_request_at_a_time_on_sqlite"),
+]
 
 LogIn = Callable[[Page, str, str, str], None]
 ANNOUNCEMENT = "Class starts at 18:00 sharp tomorrow"
 REPLY = "Thanks! Could I join ten minutes late?"
 ANSWER = "Of course, see you then."
-
-
-@pytest.fixture(autouse=True)
-def _one_request_at_a_time_on_sqlite(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Serve one request at a time when the tests run on SQLite.
-
-    With an in-memory SQLite database the live server's threads share one
-    connection, and two pages polling at once would trip over each other's
-    statements ("table is locked"): something PostgreSQL, which CI and
-    production use, never does.
-    """
-    if connection.vendor == "sqlite":
-        lock = threading.Lock()
-        original = WSGIHandler.__call__
-
-        def serialised(self: WSGIHandler, environ: Any, start_response: Any) -> Any:
-            with lock:
-                return original(self, environ, start_response)
-
-        monkeypatch.setattr(WSGIHandler, "__call__", serialised)
 
 
 @override_settings(MESSAGE_POLL_SECONDS=1)
