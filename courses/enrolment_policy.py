@@ -248,7 +248,9 @@ def _offer(closed: Closed | None, left: int | None, viewer: Viewer) -> Offer:
     if viewer.status == status.ACTIVE:
         return Offer.GO_TO_COURSE
     if viewer.status == status.HELD:
-        return Offer.HELD
+        # Signed in with a seat held in an open course: their address is proven
+        # (they could sign in), so one click makes the seat theirs.
+        return Offer.ENROL if closed is None and viewer.signed_in else Offer.HELD
     if viewer.status == status.REMOVED:
         return Offer.REMOVED
     if closed is not None:

@@ -9,7 +9,6 @@ query left per visit reads those two. Signed-in people get the page built for
 them, its costly part (rendered Markdown and the sessions) shared from the cache.
 """
 
-import functools
 import hashlib
 import threading
 import time
@@ -18,12 +17,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import groupby
-from typing import Any, cast
+from typing import Any
 
 from django.core.cache import cache
-from django.db import connection
-from django.db.models import Count, F, Field, IntegerField, Model, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
@@ -41,9 +38,9 @@ from accounts.models import User
 from core.context_processors import site as site_context
 from core.http import Request
 from core.markdown import render_markdown
-from courses import storage
-from courses.access import get_enrollment
-from courses.models import Course, CourseItem, Enrollment, ItemKind, Visibility, WaitlistEntry
+from courses import enrolment_policy, storage
+from courses.enrolment_policy import CourseFacts
+from courses.models import Course, CourseItem, ItemKind, Visibility
 
 PUBLIC_MAX_AGE = 60
 FRAGMENT_TTL = 60
@@ -96,14 +93,6 @@ def session_times(
     ]
 
 
-def _seats_taken() -> Subquery:
-    active = Enrollment.objects.filter(course=OuterRef("pk"), status=Enrollment.Status.ACTIVE)
-    return Subquery(
-        active.order_by().values("course").annotate(n=Count("pk")).values("n")[:1],
-        output_field=IntegerField(),
-    )
-
-
 def _public_cache(response: HttpResponse, request: Request, *, shareable: bool) -> HttpResponse:
     """Let shared caches keep an anonymous visitor's page briefly; keep others' private."""
     if shareable and not request.user.is_authenticated:
@@ -112,12 +101,6 @@ def _public_cache(response: HttpResponse, request: Request, *, shareable: bool) 
         patch_cache_control(response, private=True, max_age=0)
     patch_vary_headers(response, ["Cookie"])
     return response
-
-
-def seats_left(course: Course) -> int | None:
-    if course.capacity is None:
-        return None
-    return max(0, course.capacity - (getattr(course, "active_count", 0) or 0))
 
 
 def _upcoming_sessions(course: Course) -> list[CourseItem]:
@@ -179,66 +162,12 @@ def og_description(course: Course) -> str:
 CSRF_PLACEHOLDER = "csrf-token-placeholder-7d1e9b5c"
 
 
-@dataclass(frozen=True)
-class PageFacts:
-    """What decides whether a visitor may see a course page and which cached copy is current."""
-
-    pk: int
-    updated_at: object
-    visibility: str
-    archived: bool
-    seats_taken: int
-    teacher_active: bool = True
-
-    @property
-    def reachable(self) -> bool:
-        return (
-            self.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
-            and not self.archived
-            and self.teacher_active
-        )
+def page_facts(slug: str) -> CourseFacts | None:
+    """Read the few facts the cached page depends on, in one query (the enrolment policy's)."""
+    return enrolment_policy.read_facts(slug)
 
 
-def _column(model: type[Model], name: str) -> str:
-    return str(cast(Field, model._meta.get_field(name)).column)
-
-
-@functools.cache
-def _facts_sql() -> str:
-    course, enrollment = Course._meta.db_table, Enrollment._meta.db_table
-    user = User._meta.db_table
-    course_id = _column(Course, "id")
-    # Only names from the models' own metadata are spliced in; values are parameters.
-    return (
-        f"SELECT c.{course_id}, c.{_column(Course, 'updated_at')}, "  # noqa: S608
-        f"c.{_column(Course, 'visibility')}, c.{_column(Course, 'archived_at')}, "
-        f"(SELECT COUNT(*) FROM {enrollment} e "
-        f"WHERE e.{_column(Enrollment, 'course')} = c.{course_id} "
-        f"AND e.{_column(Enrollment, 'status')} = %s), "
-        f"(SELECT u.{_column(User, 'is_active')} FROM {user} u "
-        f"WHERE u.{_column(User, 'id')} = c.{_column(Course, 'teacher')}) "
-        f"FROM {course} c WHERE c.{_column(Course, 'slug')} = %s"
-    )
-
-
-def page_facts(slug: str) -> PageFacts | None:
-    """Read the few facts the cached page depends on, in one small query.
-
-    This runs on every visit to the most visited page, so it skips the ORM's
-    query building and model loading, which cost several times the query itself.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(_facts_sql(), [Enrollment.Status.ACTIVE, slug])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    pk, updated_at, visibility, archived_at, taken, teacher_active = row
-    return PageFacts(
-        pk, updated_at, visibility, archived_at is not None, taken, bool(teacher_active)
-    )
-
-
-def _shared_page_key(request: Request, facts: PageFacts) -> str | None:
+def _shared_page_key(request: Request, facts: CourseFacts) -> str | None:
     """Return the cache key of the whole page as any visitor sees it, or None if it can't be shared.
 
     The key moves with everything the page shows: the course and its items
@@ -324,12 +253,7 @@ def _shared_context(request: Request) -> dict[str, Any]:
 
 
 def _load_course(slug: str) -> Course | None:
-    return (
-        Course.objects.select_related("teacher")
-        .annotate(active_count=Coalesce(_seats_taken(), 0))
-        .filter(slug=slug)
-        .first()
-    )
+    return Course.objects.select_related("teacher").with_enrolment_facts().filter(slug=slug).first()
 
 
 @require_safe
@@ -337,7 +261,7 @@ def storefront(request: Request, slug: str) -> HttpResponse:
     """Show a course's public page: what it is, when, who teaches it, the price and seats."""
     if not request.user.is_authenticated:
         facts = page_facts(slug)
-        if facts is None or not facts.reachable:
+        if facts is None or not enrolment_policy.decide(facts).public_reachable:
             raise Http404
         key = _shared_page_key(request, facts)
         html = _cached_page(key) if key else None
@@ -345,7 +269,7 @@ def storefront(request: Request, slug: str) -> HttpResponse:
             course = _load_course(slug)
             if course is None:
                 raise Http404
-            context = _storefront_context(request, course, is_teacher=False)
+            context = _storefront_context(request, course)
             if key is None:
                 return _public_cache(render(request, PAGE, context), request, shareable=True)
             html = get_template(PAGE).render({**context, **_shared_context(request)})
@@ -354,29 +278,19 @@ def storefront(request: Request, slug: str) -> HttpResponse:
         response = HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
         return _public_cache(response, request, shareable=True)
     course = _load_course(slug)
-    is_teacher = course is not None and course.teacher_id == request.user.pk
-    reachable = (
-        course is not None
-        and course.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
-        and course.archived_at is None
-        and course.teacher.is_active
-    )
-    if course is None or not (reachable or is_teacher):
+    if course is None:
         raise Http404
-    response = render(request, PAGE, _storefront_context(request, course, is_teacher))
-    return _public_cache(response, request, shareable=reachable)
+    context = _storefront_context(request, course)
+    if not context["answer"].reachable:
+        raise Http404
+    response = render(request, PAGE, context)
+    return _public_cache(response, request, shareable=context["answer"].public_reachable)
 
 
-def _storefront_context(request: Request, course: Course, is_teacher: bool) -> dict[str, Any]:
-    user = request.user
+def _storefront_context(request: Request, course: Course) -> dict[str, Any]:
+    answer = enrolment_policy.answer_for(request.user, course)
     course_zone = zone_named(course.timezone)
     zone = viewer_zone(request, course_zone)
-    enrollment: Enrollment | None = None
-    on_waitlist = False
-    if user.is_authenticated and not is_teacher:
-        enrollment = get_enrollment(user, course)
-        if enrollment is None:
-            on_waitlist = WaitlistEntry.objects.filter(course=course, student_id=user.pk).exists()
     cover_url = (
         request.build_absolute_uri(reverse("courses:cover", args=[course.slug]))
         + f"?v={course.cover_id}"
@@ -386,11 +300,10 @@ def _storefront_context(request: Request, course: Course, is_teacher: bool) -> d
     return {
         "course": course,
         "teacher": course.teacher,
-        "is_teacher": is_teacher,
+        "answer": answer,
+        "is_teacher": answer.offer == enrolment_policy.Offer.MANAGE,
         "main_html": _cached_course_main(request, course, zone),
-        "seats_left": seats_left(course),
-        "enrollment": enrollment,
-        "on_waitlist": on_waitlist,
+        "seats_left": answer.seats_left,
         "course_zone": course_zone.key,
         "viewer_zone": zone.key,
         "zones_differ": _zones_differ(course_zone, zone),
@@ -410,12 +323,10 @@ def _zones_differ(a: zoneinfo.ZoneInfo, b: zoneinfo.ZoneInfo) -> bool:
 @require_safe
 def cover(request: Request, slug: str) -> HttpResponseBase:
     """Stream a course's cover image to anyone who may see the course."""
-    course = Course.objects.select_related("cover").filter(slug=slug).first()
+    course = Course.objects.select_related("cover").with_enrolment_facts().filter(slug=slug).first()
     if course is None or course.cover is None:
         raise Http404
-    reachable = (
-        course.visibility in (Visibility.PUBLIC, Visibility.UNLISTED) and course.archived_at is None
-    )
+    reachable = enrolment_policy.decide(enrolment_policy.facts_for(course)).public_reachable
     is_teacher = request.user.is_authenticated and course.teacher_id == request.user.pk
     stored = course.cover
     if not (reachable or is_teacher) or not stored.content_type.startswith("image/"):
@@ -459,7 +370,7 @@ def teacher_page(request: Request, handle: str) -> HttpResponse:
     courses = list(
         Course.objects.listed()
         .filter(teacher=teacher)
-        .annotate(active_count=Coalesce(_seats_taken(), 0))
+        .with_enrolment_facts()
         .order_by(F("starts_on").asc(nulls_last=True), "-published_at", "pk")
     )
     by_id = {c.pk: c for c in courses}
@@ -483,7 +394,8 @@ def teacher_page(request: Request, handle: str) -> HttpResponse:
     for day, group in groupby(timed, key=lambda s: s.viewer_start.date()):
         agenda.append(AgendaDay(day=day, sessions=list(group)))
     for course in courses:
-        course.seats_left = seats_left(course)  # type: ignore[attr-defined]
+        answer = enrolment_policy.decide(enrolment_policy.facts_for(course))
+        course.seats_left = answer.seats_left  # type: ignore[attr-defined]
     response = render(
         request,
         "courses/storefront/teacher.html",
