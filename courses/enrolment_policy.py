@@ -304,7 +304,7 @@ def facts_for(course: Course, at: datetime | None = None) -> CourseFacts:
         teacher_active=bool(teacher_active),
         price_amount=course.price_amount,
         capacity=course.capacity,
-        seats_taken=course.seats_taken or 0,  # type: ignore[attr-defined]
+        seats_taken=getattr(course, "seats_taken", 0) or 0,
         guest_holds=getattr(course, "guest_holds", 0) or 0,
     )
 

@@ -4,7 +4,7 @@ States and transitions
 ----------------------
 One `Enrollment` row per student and course moves through these states; the
 functions below are the only way between them, and any other move raises
-`IllegalTransition`:
+`IllegalTransitionError`:
 
     (none / left / removed / released) --hold_seat, register_guest--> held
     (none / left / removed / released) --enroll_student, add_student, promotion--> active
@@ -104,7 +104,7 @@ class OwnCourseError(EnrolmentError):
     pass
 
 
-class IllegalTransition(EnrolmentError):
+class IllegalTransitionError(EnrolmentError):
     """A move between enrolment states that the state machine doesn't allow."""
 
 
@@ -212,7 +212,7 @@ def hold_seat(
     if answer.offer == policy.Offer.MANAGE:
         raise OwnCourseError("You teach this course, so you can't enrol in it.")
     if answer.offer == policy.Offer.GO_TO_COURSE:
-        raise IllegalTransition("You're already enrolled in this course.")
+        raise IllegalTransitionError("You're already enrolled in this course.")
     payable = reason == HoldReason.PAYMENT and answer.closed == policy.Closed.PAID
     if not payable:
         _refuse_unless_seat(answer)
@@ -242,7 +242,8 @@ def confirm_hold(*, enrollment: Enrollment) -> Enrollment:
             raise CourseFullError(
                 "The seat held for you has expired and the course is now full."
             ) from None
-    _move(enrollment, Status.ACTIVE, enrolled_at=timezone.now(), ended_at=None, hold_expires_at=None)
+    now = timezone.now()
+    _move(enrollment, Status.ACTIVE, enrolled_at=now, ended_at=None, hold_expires_at=None)
     WaitlistEntry.objects.filter(course=course, student_id=enrollment.student_id).delete()
     if enrollment.hold_reason == HoldReason.GUEST:
         notification_events.guest_registered_on_commit(enrollment)
@@ -273,9 +274,7 @@ def expire_holds(*, at: datetime | None = None) -> int:
     holds were released. Each course is its own transaction.
     """
     at = at or timezone.now()
-    course_ids = (
-        Enrollment.objects.expired_holds(at).values_list("course_id", flat=True).distinct()
-    )
+    course_ids = Enrollment.objects.expired_holds(at).values_list("course_id", flat=True).distinct()
     return sum(_expire_course_holds(course_id, at) for course_id in sorted(set(course_ids)))
 
 
@@ -283,8 +282,10 @@ def expire_holds(*, at: datetime | None = None) -> int:
 def _expire_course_holds(course_id: int, at: datetime) -> int:
     course = _lock_course(Course(pk=course_id))
     # A conditional update: a hold confirmed meanwhile is no longer "held" and stays as it is.
-    released = Enrollment.objects.expired_holds(at).filter(course=course).update(
-        status=Status.RELEASED, ended_at=at
+    released = (
+        Enrollment.objects.expired_holds(at)
+        .filter(course=course)
+        .update(status=Status.RELEASED, ended_at=at)
     )
     if released:
         _promote(course)
@@ -379,11 +380,11 @@ def register_guest(
     if existing is not None and existing.status == Status.REMOVED:
         # Same page as ever, and no new seat: only the teacher can add them back.
         return AddResult(enrollment=None, invited=False)
-    if existing is None or existing.status != Status.ACTIVE:
-        if answer.seats_left == 0 and not _holds_unexpired(existing):
-            raise CourseFullError(
-                "This course is full. Log in or create an account to join its waitlist."
-            )
+    needs_seat = existing is None or existing.status != Status.ACTIVE
+    if needs_seat and answer.seats_left == 0 and not _holds_unexpired(existing):
+        raise CourseFullError(
+            "This course is full. Log in or create an account to join its waitlist."
+        )
     user = user or _create_invited_account(email, first_name, last_name, country)
     if existing is not None and existing.status == Status.ACTIVE:
         enrollment = existing
@@ -510,7 +511,7 @@ def _hold_length(reason: str) -> timedelta:
 
 def _refuse_move(enrollment: Enrollment, to: str) -> None:
     labels = dict(Status.choices)
-    raise IllegalTransition(
+    raise IllegalTransitionError(
         f"An enrolment that is “{labels[enrollment.status]}” can't become “{labels[to]}”."
     )
 
