@@ -30,7 +30,11 @@ class CourseQuerySet(models.QuerySet["Course"]):
         )
 
     def reachable(self) -> "CourseQuerySet":
-        """Courses a visitor may open by link: public or unlisted, not archived, teacher active."""
+        """Courses a visitor may open by link: public or unlisted, not archived, teacher active.
+
+        The filter form of `enrolment_policy.decide(...).public_reachable`, for
+        many rows at once; the rule-table test keeps the two in step.
+        """
         return self.filter(
             visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED],
             archived_at__isnull=True,

@@ -163,6 +163,7 @@ def test_the_policy_answers_what_the_doors_do(
     assert facts is not None
     answer = enrolment_policy.decide(facts, viewer_facts)
     assert answer.reachable == (want["page"] != "404")
+    assert Course.objects.reachable().filter(pk=course.pk).exists() == answer.public_reachable
     if answer.reachable:
         assert answer.offer.value == want["page"]
         assert answer.can_take_seat == (want["page"] in ("enrol", "register"))
