@@ -278,7 +278,8 @@ def teacher_add_refusal(facts: CourseFacts) -> str:
 
 def read_facts(slug: str, at: datetime | None = None) -> CourseFacts | None:
     """Read the facts of the course `slug` in one query; None when there is no such course."""
-    row = Course.objects.filter(slug=slug).with_enrolment_facts(at).values(*FACT_FIELDS).first()
+    rows = Course.objects.filter(slug=slug).order_by().with_enrolment_facts(at)
+    row = next(iter(rows.values(*FACT_FIELDS)[:1]), None)
     return CourseFacts.from_row(row) if row is not None else None
 
 

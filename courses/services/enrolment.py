@@ -138,7 +138,7 @@ def enroll_student(*, course: Course, student: User) -> Enrollment:
     if answer.offer == policy.Offer.MANAGE:
         raise OwnCourseError("You teach this course, so you can't enrol in it.")
     if answer.offer == policy.Offer.GO_TO_COURSE:
-        return _row(locked, student)  # type: ignore[return-value]
+        return Enrollment.objects.get(course=locked, student=student)
     _refuse_unless_seat(answer)
     enrollment = _take_seat(locked, student, verified=True)
     notification_events.enrolled_on_commit(enrollment)
@@ -152,7 +152,7 @@ def join_waitlist(*, course: Course, student: User) -> Enrollment | WaitlistEntr
     if answer.offer == policy.Offer.MANAGE:
         raise OwnCourseError("You teach this course, so you can't join its waitlist.")
     if answer.offer == policy.Offer.GO_TO_COURSE:
-        return _row(locked, student)  # type: ignore[return-value]
+        return Enrollment.objects.get(course=locked, student=student)
     if answer.can_take_seat:
         enrollment = _take_seat(locked, student, verified=True)
         notification_events.enrolled_on_commit(enrollment)
