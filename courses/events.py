@@ -90,6 +90,11 @@ def subscribe[E: Event](event_type: type[E], handler: Callable[[E], None]) -> No
     _subscribers[event_type].append(handler)
 
 
+def unsubscribe[E: Event](event_type: type[E], handler: Callable[[E], None]) -> None:
+    """Stop calling `handler` for events of `event_type`."""
+    _subscribers[event_type].remove(handler)
+
+
 def emit(event: Event) -> None:
     """Announce `event` to its subscribers when the current transaction commits."""
     for handler in _subscribers[type(event)]:
