@@ -70,10 +70,13 @@ def _forget_connections() -> None:
     app.amqp._producer_pool = None
 
 
-def message(to: str = "bob@example.com", subject: str = "Week 2 is up", **extra: Any) -> Any:
+def message(
+    to: str = "bob@example.com",
+    subject: str = "Week 2 is up",
+    body: str = "Read chapter 2.",
+    **extra: Any,
+) -> EmailMultiAlternatives:
     """Return a rendered email with a text and an HTML body, as a sender would hand it over."""
-    email = EmailMultiAlternatives(
-        subject=subject, body="Read chapter 2.", to=[to], **extra
-    )
+    email = EmailMultiAlternatives(subject=subject, body=body, to=[to], **extra)
     email.attach_alternative("<p>Read <b>chapter 2</b>.</p>", "text/html")
     return email
