@@ -108,7 +108,7 @@ def enqueue_email(
                 key=key,
                 to_email=recipients[0],
                 from_email=message.from_email or settings.DEFAULT_FROM_EMAIL,
-                subject=message.subject,
+                subject=str(message.subject),
                 text=text,
                 html=html,
                 headers=headers,

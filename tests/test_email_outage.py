@@ -21,12 +21,13 @@ from outbox.tests.kit import BrokenMailBackend, mail_down, run_sweep_later
 from privacy.models import DeletionRequest, ExportRequest
 from tests.base import PASSWORD, LecternTestCase
 
+
 class MailOutageTests(LecternTestCase):
     def setUp(self) -> None:
         BrokenMailBackend.attempts = 0
 
     def while_mail_is_down(self, flow: Any) -> Any:
-        """Run `flow` with the mail server down, committing as a request would; return its answer."""
+        """Run `flow` with the mail server down, committing as a request does; return the answer."""
         with mail_down(), self.captureOnCommitCallbacks(execute=True):
             answer = flow()
         assert mail.outbox == []
@@ -128,7 +129,9 @@ class MailOutageTests(LecternTestCase):
         self.after_recovery("bob@example.com", "Studio")
 
     def test_someone_signs_up(self) -> None:
-        response = self.while_mail_is_down(lambda: self.client.post("/accounts/signup/", signup_data()))
+        response = self.while_mail_is_down(
+            lambda: self.client.post(reverse("account_signup"), signup_data())
+        )
         self.assertRedirects(
             response, reverse("account_email_verification_sent"), fetch_redirect_response=False
         )
@@ -137,7 +140,9 @@ class MailOutageTests(LecternTestCase):
 
     def test_someone_resets_a_forgotten_password(self) -> None:
         response = self.while_mail_is_down(
-            lambda: self.client.post(reverse("account_reset_password"), {"email": "bob@example.com"})
+            lambda: self.client.post(
+                reverse("account_reset_password"), {"email": "bob@example.com"}
+            )
         )
         self.assertRedirects(
             response, reverse("account_reset_password_done"), fetch_redirect_response=False

@@ -66,8 +66,8 @@ def broker_down() -> Iterator[None]:
 
 def _forget_connections() -> None:
     # The connection and producer pools remember the broker they were made for.
-    app._pool = None
-    app.amqp._producer_pool = None
+    app._pool = None  # type: ignore[attr-defined]
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 def message(

@@ -28,10 +28,13 @@ class EnqueueTests(LecternTestCase):
         assert email.finished_at is not None
 
     def test_it_sends_nothing_when_the_transaction_rolls_back(self) -> None:
-        with self.captureOnCommitCallbacks(execute=True) as callbacks:
-            with pytest.raises(RuntimeError), transaction.atomic():
-                services.enqueue_email(key="week-2:bob", message=message())
-                raise RuntimeError("the enrolment failed")
+        @transaction.atomic
+        def failing_flow() -> None:
+            services.enqueue_email(key="week-2:bob", message=message())
+            raise RuntimeError("the enrolment failed")
+
+        with self.captureOnCommitCallbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+            failing_flow()
         assert callbacks == []
         assert not OutboundEmail.objects.exists()
         assert mail.outbox == []
