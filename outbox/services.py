@@ -17,8 +17,9 @@ How an email leaves.
    claim (identified by its attempt number) can record the outcome.
 4. A failed send records the error and the next attempt, after an
    exponential back-off. With a broker the task retries itself with that
-   countdown; inline (the embedded default, and the tests) nothing is raised
-   into the request and the row simply waits.
+   countdown (up to ten minutes; longer waits are the periodic job's); inline
+   (the embedded default, and the tests) nothing is raised into the request
+   and the row simply waits.
 5. `requeue_due_emails_task`, a periodic job (Celery beat, or `manage.py
    run_periodic` under `make run`), enqueues rows whose attempt is due or
    whose lease ran out: nothing is lost when Redis was down, a worker died

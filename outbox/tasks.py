@@ -8,18 +8,24 @@ from outbox import delivery
 
 logger = logging.getLogger(__name__)
 
+# Longer waits are left to the periodic job: a message held by Redis for longer than its
+# visibility timeout (an hour) would be delivered twice, and it sits in a worker's memory.
+MAX_COUNTDOWN = 10 * 60
+
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def deliver_email_task(self: Task, email_id: int) -> str:
     """Send one queued email once; after a failure, retry when its back-off has passed.
 
     The row bounds the attempts, so the task itself may retry without limit.
-    Run inline (no broker) it never retries or raises: the periodic job takes
-    the row up again when it is due.
+    Run inline (no broker), or after a back-off longer than `MAX_COUNTDOWN`,
+    it neither retries nor raises: the periodic job takes the row up again
+    when it is due.
     """
     outcome = delivery.deliver_email(email_id)
-    if outcome.retry_in is not None and not self.request.is_eager:
-        raise self.retry(countdown=outcome.retry_in)
+    retry_in = outcome.retry_in
+    if retry_in is not None and retry_in <= MAX_COUNTDOWN and not self.request.is_eager:
+        raise self.retry(countdown=retry_in)
     return outcome.state
 
 

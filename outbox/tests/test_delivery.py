@@ -150,6 +150,14 @@ class RetryTests(LecternTestCase):
         email.refresh_from_db()
         assert email.state == State.PENDING
 
+    def test_the_task_leaves_a_long_back_off_to_the_periodic_job(self) -> None:
+        email = queued()
+        OutboundEmail.objects.filter(pk=email.pk).update(attempts=5)
+        with mail_down(), self.assertLogs("outbox"):
+            assert deliver_email_task(email.pk) == State.PENDING
+        email.refresh_from_db()
+        assert email.next_attempt_at - timezone.now() > dt.timedelta(minutes=30)
+
     def test_the_task_never_raises_inline(self) -> None:
         email = queued()
         with mail_down(), self.assertLogs("outbox"):
