@@ -69,7 +69,7 @@ logger = logging.getLogger(__name__)
 
 State = OutboundEmail.State
 MAX_KEY_LENGTH = OutboundEmail._meta.get_field("key").max_length or 255
-# Sent and failed rows (address and subject only, by then) are purged after this long.
+# Sent and failed rows are purged after this long (a sent one keeps only its key, address, dates).
 KEEP_FINISHED = dt.timedelta(days=30)
 
 
