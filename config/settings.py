@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "outbox",
     "accounts",
     "privacy",
+    "files",
     "courses",
     "messaging",
     "notifications",

@@ -39,8 +39,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.db import atomic_with_sqlite_retry
+from courses import events
 from courses.models import Course, Enrollment, Visibility, WaitlistEntry
-from notifications import events as notification_events
 from outbox import services as outbox
 
 _seat_transaction = atomic_with_sqlite_retry
@@ -213,12 +213,12 @@ def add_student(
             return AddResult(enrollment=None, invited=False, already_enrolled=True)
         enrollment = _take_seat(locked, user)
         _send_added(enrollment)
-        notification_events.added_by_teacher_on_commit(enrollment)
+        events.emit(events.AddedByTeacher(enrollment.pk))
         return AddResult(enrollment=enrollment, invited=False)
     user = user or _create_invited_account(email, first_name, last_name)
     enrollment = _take_seat(locked, user)
     _send_invitation(enrollment)
-    notification_events.added_by_teacher_on_commit(enrollment)
+    events.emit(events.AddedByTeacher(enrollment.pk))
     return AddResult(enrollment=enrollment, invited=True)
 
 
@@ -249,7 +249,7 @@ def register_guest(
     user = user or _create_invited_account(email, first_name, last_name, country)
     enrollment = _take_seat(locked, user)
     _send_invitation(enrollment)
-    notification_events.guest_registered_on_commit(enrollment)
+    events.emit(events.GuestRegistered(enrollment.pk))
     return AddResult(enrollment=enrollment, invited=True)
 
 
@@ -351,7 +351,7 @@ def _take_seat(course: Course, student: User) -> Enrollment:
 def _take_seat_and_notify(course: Course, student: User) -> Enrollment:
     """Take a seat for a student enrolling themselves; confirm it to them and tell the teacher."""
     enrollment = _take_seat(course, student)
-    notification_events.enrolled_on_commit(enrollment)
+    events.emit(events.Enrolled(enrollment.pk))
     return enrollment
 
 
@@ -369,7 +369,7 @@ def _promote(course: Course) -> list[Enrollment]:
         enrollment = _take_seat(course, entry.student)
         promoted.append(enrollment)
         _send_promoted(enrollment)
-        notification_events.promoted_on_commit(enrollment)
+        events.emit(events.PromotedFromWaitlist(enrollment.pk))
     return promoted
 
 
