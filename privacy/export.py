@@ -50,7 +50,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_valid_filename, slugify
 
-from core import ratelimit
+from core import ratelimit, storage
 from privacy import emails
 from privacy.models import ExportRequest, export_key
 from privacy.registry import Entry, registry
@@ -72,13 +72,12 @@ FAILED_MESSAGE = (
     "contact support."
 )
 # Errors worth another try later: the database, storage or network hiccuped.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (DatabaseError, ConnectionError, TimeoutError)
-try:
-    from botocore.exceptions import BotoCoreError
-
-    TRANSIENT_ERRORS += (BotoCoreError,)
-except ImportError:  # pragma: no cover - boto3 is installed wherever S3 is used
-    pass
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    DatabaseError,
+    ConnectionError,
+    TimeoutError,
+    *storage.TRANSIENT_ERRORS,
+)
 
 type Row = dict[str, Any]
 
