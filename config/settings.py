@@ -379,6 +379,7 @@ LOGGING = {
 
 SENTRY_DSN = env_str("SENTRY_DSN")
 if SENTRY_DSN:
+    # Only loaded (and its integrations hooked in) when error reporting is configured.
     import sentry_sdk
 
     sentry_sdk.init(

@@ -19,13 +19,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from core import jobs
 from core.db import atomic_with_sqlite_retry
 from core.markdown import render_markdown
 from courses.models import Course, Enrollment
 from courses.services.courses import concrete_user
 from files import services as files
 from files.models import StoredFile
-from messaging import access
+from messaging import access, selectors
 from messaging.models import EMOJI, Attachment, Conversation, Message, Participant, Reaction
 from notifications import services as notifications
 
@@ -34,6 +35,8 @@ logger = logging.getLogger(__name__)
 Kind = Conversation.Kind
 MAX_ATTACHMENTS = 5
 NO_SHARED_COURSE = "You can message people you share a course with: their teacher or classmates."
+# Enqueued by name: the tasks module imports this one (core.jobs explains why).
+NOTIFY_TASK = "messaging.tasks.notify_unread_message_task"
 
 
 _writes = atomic_with_sqlite_retry
@@ -255,12 +258,10 @@ def post_message(
 
 
 def _schedule_notification(message_id: int) -> None:
-    from messaging import tasks
-
     # Even when tasks run inline (no broker), the countdown is passed: a worker waits,
     # eager mode runs the task at once, so development shows notifications straight away.
     delay = int(getattr(settings, "MESSAGE_NOTIFY_DELAY_MINUTES", 10)) * 60
-    tasks.notify_unread_message_task.apply_async(args=(message_id,), countdown=delay)
+    jobs.task(NOTIFY_TASK).apply_async(args=(message_id,), countdown=delay)
 
 
 @_writes
@@ -373,13 +374,11 @@ def mark_read(*, conversation: Conversation, user: Any, up_to: int) -> bool:
 
 
 def _shows_receipts(conversation: Conversation) -> bool:
-    from messaging.selectors import RECEIPTS_MAX_PEOPLE
-
     if conversation.kind == Kind.DIRECT:
         return True
     if conversation.kind == Kind.GROUP:
         people = Participant.objects.filter(conversation=conversation).count()
-        return people <= RECEIPTS_MAX_PEOPLE
+        return people <= selectors.RECEIPTS_MAX_PEOPLE
     return False
 
 

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.timezone import now
 
+from core import jobs
 from notifications.models import (
     PERSONAL_KINDS,
     CourseMute,
@@ -18,6 +19,9 @@ from notifications.models import (
     NotificationPreference,
     preference_for,
 )
+
+# Enqueued by name: the tasks module imports this one (core.jobs explains why).
+SEND_EMAIL_TASK = "notifications.tasks.send_notification_email_task"
 
 
 def user_zone(user: Any) -> dt.tzinfo:
@@ -94,10 +98,8 @@ def notify(
         return None
 
     if email_state == EmailState.PENDING and not_before is None:
-        from notifications.tasks import send_notification_email_task
-
         pk = notification.pk
-        transaction.on_commit(lambda: send_notification_email_task.delay(pk))
+        transaction.on_commit(lambda: jobs.task(SEND_EMAIL_TASK).delay(pk))
     return notification
 
 
