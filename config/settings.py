@@ -44,13 +44,15 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.google",
     "allauth.usersessions",
     "anymail",
+    # Our apps, bottom layer first (the import contracts in pyproject.toml): each may
+    # import only those listed before it, and their hooks are set up in this order.
     "core",
-    "accounts",
     "privacy",
+    "accounts",
     "files",
     "courses",
-    "messaging",
     "notifications",
+    "messaging",
 ]
 
 MIDDLEWARE = [
