@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     # Our apps, bottom layer first (the import contracts in pyproject.toml): each may
     # import only those listed before it, and their hooks are set up in this order.
     "core",
+    "outbox",
     "privacy",
     "accounts",
     "files",
@@ -315,6 +316,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds before an SMTP call gives up; well within the outbox's claim on an email.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 if ANYMAIL["MAILGUN_API_KEY"]:
     EMAIL_BACKEND = "anymail.backends.mailgun.EmailBackend"
 elif EMAIL_HOST:

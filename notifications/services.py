@@ -19,6 +19,7 @@ from notifications.models import (
     NotificationPreference,
     preference_for,
 )
+from outbox import services as outbox
 
 # Enqueued by name: the tasks module imports this one (core.jobs explains why).
 SEND_EMAIL_TASK = "notifications.tasks.send_notification_email_task"
@@ -98,8 +99,8 @@ def notify(
         return None
 
     if email_state == EmailState.PENDING and not_before is None:
-        pk = notification.pk
-        transaction.on_commit(lambda: jobs.task(SEND_EMAIL_TASK).delay(pk))
+        # A broker that can't be reached is logged; the held-emails job sends it instead.
+        outbox.enqueue_task_on_commit(jobs.task(SEND_EMAIL_TASK), notification.pk)
     return notification
 
 
