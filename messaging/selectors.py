@@ -37,6 +37,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from core import parsing
 from courses.models import Enrollment
 from messaging import access
 from messaging.models import (
@@ -180,7 +181,12 @@ def _poll_sql(vendor: str) -> tuple[str, tuple[Any, ...]]:
 
 
 def poll_state(user: Any, pk: int) -> PollState | None:
-    """Return the conversation's version and newest message if `user` belongs to it: one query."""
+    """Return the conversation's version and newest message if `user` belongs to it: one query.
+
+    An id no column can hold belongs to no conversation; the raw query would not say so itself.
+    """
+    if not 0 < pk <= parsing.MAX_ID:
+        return None
     sql, params = _poll_sql(connection.vendor)
     values = [user.pk if p == _SOME_USER else pk if p == _SOME_CONVERSATION else p for p in params]
     with connection.cursor() as cursor:
