@@ -9,11 +9,17 @@ a conversation are the others' messages, not deleted, after their last-read
 pointer. That is exact by construction (no counter can drift under concurrent
 posts), and the index on (conversation, id) makes it a range scan over the
 unread messages only.
+
+What was said in a course before someone joined it is history, not news: in
+a course's channel and groups only messages after the member's enrolment can
+be unread, so a student who joins late (or comes back) isn't handed the whole
+backlog. The conversation page marks "new" by the same rule.
 """
 
 import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,6 +28,7 @@ from django.db import connection
 from django.db.models import (
     Case,
     Count,
+    DateTimeField,
     Exists,
     IntegerField,
     Max,
@@ -57,6 +64,8 @@ POLL_MAX_NEW = 100
 RECEIPTS_MAX_PEOPLE = 10
 
 Kind = Conversation.Kind
+# Earlier than any message: no floor on what can be unread.
+_BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -110,10 +119,20 @@ def _my_pointer(user: Any) -> Coalesce:
     )
 
 
+def _member_since(user: Any) -> Coalesce:
+    joined = Enrollment.objects.filter(
+        course=OuterRef("course"), student_id=user.pk, status=Enrollment.Status.ACTIVE
+    ).values("enrolled_at")[:1]
+    return Coalesce(Subquery(joined), Value(_BEGINNING), output_field=DateTimeField())
+
+
 def _unread_after_pointer(user: Any) -> Coalesce:
     unread = (
         Message.objects.filter(
-            conversation=OuterRef("pk"), id__gt=OuterRef("my_read"), deleted_at__isnull=True
+            conversation=OuterRef("pk"),
+            id__gt=OuterRef("my_read"),
+            created_at__gte=OuterRef("my_since"),
+            deleted_at__isnull=True,
         )
         .exclude(author_id=user.pk)
         .order_by()
@@ -125,14 +144,34 @@ def _unread_after_pointer(user: Any) -> Coalesce:
 
 
 def with_unread(queryset: QuerySet[Conversation], user: Any) -> QuerySet[Conversation]:
-    """Annotate each conversation with `my_read` (the pointer) and `unread` (the count)."""
-    return queryset.annotate(my_read=_my_pointer(user)).annotate(unread=_unread_after_pointer(user))
+    """Annotate each conversation with `my_read` (the pointer), `my_since` and `unread` (the count).
+
+    `my_since` is when the viewer joined the conversation's course (the
+    beginning of time for its teacher and in direct conversations).
+    """
+    return queryset.annotate(my_read=_my_pointer(user), my_since=_member_since(user)).annotate(
+        unread=_unread_after_pointer(user)
+    )
 
 
 def unread_total(user: Any) -> int:
     """Return how many messages `user` has not read, across all their conversations: one query."""
     totals = with_unread(access.conversations_for(user), user).aggregate(total=Sum("unread"))
     return int(totals["total"] or 0)
+
+
+def member_since(conversation: Conversation, user: Any) -> datetime | None:
+    """Return when `user` joined the conversation's course, or None when that doesn't apply."""
+    course = conversation.course
+    if course is None or course.teacher_id == user.pk:
+        return None
+    return (
+        Enrollment.objects.filter(
+            course=course, student_id=user.pk, status=Enrollment.Status.ACTIVE
+        )
+        .values_list("enrolled_at", flat=True)
+        .first()
+    )
 
 
 def unread_in(conversation: Conversation, user: Any) -> int:
@@ -242,9 +281,15 @@ def title_for(conversation: Conversation, user: Any) -> str:
 
 
 def _decorate(
-    messages: list[Message], user: Any, read_up_to: int | None = None
+    messages: list[Message],
+    user: Any,
+    read_up_to: int | None = None,
+    member_since: datetime | None = None,
 ) -> list[MessageRow]:
-    """Attach reactions and attachments to `messages` with one query each."""
+    """Attach reactions and attachments to `messages` with one query each.
+
+    With `read_up_to`, mark as new what `with_unread` counts as unread.
+    """
     ids = [m.pk for m in messages if not m.is_deleted]
     counts: dict[int, dict[str, ReactionCount]] = defaultdict(dict)
     files: dict[int, list[Attachment]] = defaultdict(list)
@@ -266,7 +311,10 @@ def _decorate(
             message=m,
             reactions=[counts[m.pk][e] for e in EMOJI if e in counts[m.pk]],
             attachments=sorted(files[m.pk], key=lambda a: a.pk),
-            is_new=read_up_to is not None and m.pk > read_up_to and m.author_id != user.pk,
+            is_new=read_up_to is not None
+            and m.pk > read_up_to
+            and m.author_id != user.pk
+            and (member_since is None or m.created_at >= member_since),
         )
         for m in messages
     ]
@@ -282,14 +330,19 @@ def history(
     *,
     before: int | None = None,
     read_up_to: int | None = None,
+    member_since: datetime | None = None,
 ) -> HistoryPage:
-    """Return a page of messages, newest first, older than `before` when given."""
+    """Return a page of messages, newest first, older than `before` when given.
+
+    Messages after `read_up_to` (and not before `member_since`) are marked new.
+    """
     messages = _messages(conversation).order_by("-id")
     if before is not None:
         messages = messages.filter(id__lt=before)
     found = list(messages[: PAGE_SIZE + 1])
     return HistoryPage(
-        rows=_decorate(found[:PAGE_SIZE], user, read_up_to), has_older=len(found) > PAGE_SIZE
+        rows=_decorate(found[:PAGE_SIZE], user, read_up_to, member_since),
+        has_older=len(found) > PAGE_SIZE,
     )
 
 

@@ -256,7 +256,13 @@ def _render_conversation(
     if query:
         page = selectors.search(conversation, user, query, before=before)
     else:
-        page = selectors.history(conversation, user, before=before, read_up_to=read_before)
+        page = selectors.history(
+            conversation,
+            user,
+            before=before,
+            read_up_to=read_before,
+            member_since=selectors.member_since(conversation, user),
+        )
     latest_view = not query and before is None
     if latest_view and page.newest_id > read_before:
         services.mark_read(conversation=conversation, user=user, up_to=page.newest_id)

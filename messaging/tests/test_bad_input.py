@@ -5,8 +5,9 @@ from messaging.tests.kit import MessagingTestCase
 
 # Larger than any id a 64-bit column holds; the URL patterns accept any run of digits.
 HUGE = "99999999999999999999"
-# `str.isdigit` says yes to these, `int()` says no.
-NOT_QUITE_DIGITS = ["²", "١٢", "１２", "-1", "+1", " 1", "1e3", HUGE]
+# Superscripts pass `str.isdigit` but not `int()`; `int()` reads Arabic-Indic and
+# full-width digits, signs and spaces, which no address of ours contains.
+NOT_QUITE_DIGITS = ["²", "\u0661\u0662", "\uff11\uff12", "-1", "+1", " 1", "1e3", HUGE]
 
 
 class QueryStringNumberTests(MessagingTestCase):
