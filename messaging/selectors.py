@@ -19,7 +19,7 @@ backlog. The conversation page marks "new" by the same rule.
 import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -28,7 +28,6 @@ from django.db import connection
 from django.db.models import (
     Case,
     Count,
-    DateTimeField,
     Exists,
     IntegerField,
     Max,
@@ -64,8 +63,6 @@ POLL_MAX_NEW = 100
 RECEIPTS_MAX_PEOPLE = 10
 
 Kind = Conversation.Kind
-# Earlier than any message: no floor on what can be unread.
-_BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -119,13 +116,6 @@ def _my_pointer(user: Any) -> Coalesce:
     )
 
 
-def _member_since(user: Any) -> Coalesce:
-    joined = Enrollment.objects.filter(
-        course=OuterRef("course"), student_id=user.pk, status=Enrollment.Status.ACTIVE
-    ).values("enrolled_at")[:1]
-    return Coalesce(Subquery(joined), Value(_BEGINNING), output_field=DateTimeField())
-
-
 def _unread_after_pointer(user: Any) -> Coalesce:
     unread = (
         Message.objects.filter(
@@ -149,29 +139,14 @@ def with_unread(queryset: QuerySet[Conversation], user: Any) -> QuerySet[Convers
     `my_since` is when the viewer joined the conversation's course (the
     beginning of time for its teacher and in direct conversations).
     """
-    return queryset.annotate(my_read=_my_pointer(user), my_since=_member_since(user)).annotate(
-        unread=_unread_after_pointer(user)
-    )
+    annotated = queryset.annotate(my_read=_my_pointer(user), my_since=access.member_since(user))
+    return annotated.annotate(unread=_unread_after_pointer(user))
 
 
 def unread_total(user: Any) -> int:
     """Return how many messages `user` has not read, across all their conversations: one query."""
     totals = with_unread(access.conversations_for(user), user).aggregate(total=Sum("unread"))
     return int(totals["total"] or 0)
-
-
-def member_since(conversation: Conversation, user: Any) -> datetime | None:
-    """Return when `user` joined the conversation's course, or None when that doesn't apply."""
-    course = conversation.course
-    if course is None or course.teacher_id == user.pk:
-        return None
-    return (
-        Enrollment.objects.filter(
-            course=course, student_id=user.pk, status=Enrollment.Status.ACTIVE
-        )
-        .values_list("enrolled_at", flat=True)
-        .first()
-    )
 
 
 def unread_in(conversation: Conversation, user: Any) -> int:

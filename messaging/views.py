@@ -261,7 +261,7 @@ def _render_conversation(
             user,
             before=before,
             read_up_to=read_before,
-            member_since=selectors.member_since(conversation, user),
+            member_since=getattr(conversation, "member_since", None),
         )
     latest_view = not query and before is None
     if latest_view and page.newest_id > read_before:
