@@ -45,7 +45,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import User
 from core import parsing
 from courses.models import Enrollment
-from messaging import access
+from messaging import access, services
 from messaging.models import (
     EMOJI,
     EMOJI_NAMES,
@@ -263,8 +263,11 @@ def _decorate(
 ) -> list[MessageRow]:
     """Attach reactions and attachments to `messages` with one query each.
 
-    With `read_up_to`, mark as new what `with_unread` counts as unread.
+    HTML from an older renderer is rendered again first (one more query, only
+    when there is some). With `read_up_to`, mark as new what `with_unread`
+    counts as unread.
     """
+    services.refresh_html(messages)
     ids = [m.pk for m in messages if not m.is_deleted]
     counts: dict[int, dict[str, ReactionCount]] = defaultdict(dict)
     files: dict[int, list[Attachment]] = defaultdict(list)
