@@ -334,14 +334,14 @@ def toggle_reaction(*, message: Message, user: Any, emoji: str) -> bool:
     return not removed
 
 
-@_writes
 def refresh_html(messages: Sequence[Message]) -> int:
     """Render again the messages whose HTML an older renderer stored; return how many.
 
     Called on the rows a page is about to show: stricter sanitising rules then
     reach old messages the first time anyone reads them, in one UPDATE for the
-    whole page. A row is only written if its version is still the one read, so
-    an edit or deletion at the same moment is never overwritten.
+    whole page (and no query at all when every row is current). A row is only
+    written if its version is still the one read, so an edit or deletion at
+    the same moment is never overwritten.
     """
     stale = [m for m in messages if m.html_version < markdown.RENDERER_VERSION]
     if not stale:
@@ -349,12 +349,17 @@ def refresh_html(messages: Sequence[Message]) -> int:
     for message in stale:
         message.body_html = render_body(message.body)
         message.html_version = markdown.RENDERER_VERSION
-    unchanged = functools.reduce(operator.or_, (Q(pk=m.pk, version=m.version) for m in stale))
+    _store_html(stale)
+    return len(stale)
+
+
+@_writes
+def _store_html(rendered: list[Message]) -> None:
+    unchanged = functools.reduce(operator.or_, (Q(pk=m.pk, version=m.version) for m in rendered))
     Message.objects.filter(unchanged).update(
-        body_html=Case(*(When(pk=m.pk, then=Value(m.body_html)) for m in stale)),
+        body_html=Case(*(When(pk=m.pk, then=Value(m.body_html)) for m in rendered)),
         html_version=markdown.RENDERER_VERSION,
     )
-    return len(stale)
 
 
 # --- Reading and moderation ------------------------------------------------------------------
