@@ -9,10 +9,10 @@ import zlib
 import pytest
 from django.core.exceptions import ValidationError
 
-from courses.models import StoredFile
-from courses.services import files
-from courses.tests import files_kit as kit
 from courses.tests.factories import CourseFactory
+from files import services as files
+from files.models import StoredFile
+from files.tests import files_kit as kit
 from tests.base import LecternTestCase
 
 ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0001_initial'),
+        ('messaging', '0002_attachment_file_in_files'),
     ]
 
     # Existing rows get 0, "renderer not known": each is rendered again with the current
