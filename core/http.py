@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
 if TYPE_CHECKING:
+    # For the type checker only: at run time core imports no app above it.
     from accounts.models import User
 
 

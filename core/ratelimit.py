@@ -10,6 +10,7 @@ allauth's refusals when to retry too.
 import time
 from dataclasses import dataclass
 
+from allauth.core.internal.ratelimit import parse_rates
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -82,8 +83,6 @@ _ALLAUTH_ACTIONS_BY_URL = {
 
 def retry_after_for_actions(*actions: str) -> int | None:
     """Return the longest window among allauth's limits for `actions`, in seconds."""
-    from allauth.core.internal.ratelimit import parse_rates
-
     windows = [
         rate.duration
         for action in actions
