@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from courses.models import Course, CourseItem, Enrollment, Submission, Visibility
+from courses.models import Course, CourseItem, Enrollment, Submission
 from files.models import StoredFile
 
 
@@ -74,14 +74,10 @@ def get_submission_for_teacher(user: Any, submission_id: int) -> Submission:
 
 def is_public_cover(stored: StoredFile) -> bool:
     """Say whether the file is the cover of a course anyone may open by link."""
-    course = stored.course
-    return (
-        course is not None
-        and course.cover_id == stored.pk
-        and stored.submission_id is None
-        and course.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
-        and course.archived_at is None
-    )
+    if stored.course_id is None or stored.submission_id is not None:
+        return False
+    # The storefront's own rule, so a cover is public exactly while its page is.
+    return Course.objects.reachable().filter(pk=stored.course_id, cover_id=stored.pk).exists()
 
 
 def may_download_course_file(user: Any, stored: StoredFile) -> bool | None:

@@ -101,6 +101,16 @@ class DownloadTests(kit.TemporaryStorageMixin, LecternTestCase):
         # A public course's other files stay private.
         assert self.get(self.dave, self.material).status_code == 404
 
+    def test_it_hides_the_cover_of_a_deactivated_teachers_course_from_visitors(self) -> None:
+        cover = self.store(kit.png(), purpose="cover")
+        self.course.cover = cover
+        self.course.visibility = "public"
+        self.course.save(update_fields=["cover", "visibility"])
+        self.alice.is_active = False
+        self.alice.save(update_fields=["is_active"])
+        assert self.new_client().get(self.url(cover)).status_code == 302  # to log in
+        assert self.get(self.dave, cover).status_code == 404
+
     def test_it_is_404_when_the_blob_is_gone(self) -> None:
         assert self.material.blob.name
         self.material.blob.storage.delete(self.material.blob.name)
