@@ -12,6 +12,7 @@ admin.site.site_title = "Lectern admin"
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("csrf-token/", core_views.csrf_token, name="csrf_token"),
     path("dashboard/", account_views.dashboard, name="dashboard"),
     path("accounts/signup/", account_views.signup, name="account_signup"),
     # allauth's own sessions list is replaced by Settings → Sessions.
