@@ -30,6 +30,12 @@ app.conf.beat_schedule = {
         "task": "privacy.tasks.sweep_retention_task",
         "schedule": crontab(minute="7,22,37,52"),
     },
+    # Seats held for a visitor's confirmation or a payment: a lapsed hold stops counting at
+    # once; the sweep records it and gives the seat to the waitlist within five minutes.
+    "expire-enrolment-holds": {
+        "task": "courses.tasks.expire_holds_task",
+        "schedule": crontab(minute="*/5"),
+    },
     # Notifications: due-soon reminders, emails held for quiet hours or a retry, and the
     # daily digests (each person's digest hour is in their own time zone, so it runs often).
     "notify-due-soon": {

@@ -162,6 +162,13 @@ MESSAGE_POLL_SECONDS = env_int("MESSAGE_POLL_SECONDS", 3)
 # A message still unread after this long becomes a notification (and maybe an email).
 MESSAGE_NOTIFY_DELAY_MINUTES = env_int("MESSAGE_NOTIFY_DELAY_MINUTES", 10)
 
+# --- Courses: enrolment -----------------------------------------------------
+
+# How long a visitor's registration holds a seat before they confirm their address.
+GUEST_HOLD_HOURS = env_int("GUEST_HOLD_HOURS", 48)
+# How long a seat is held for a payment in progress.
+PAYMENT_HOLD_MINUTES = env_int("PAYMENT_HOLD_MINUTES", 30)
+
 # --- Privacy: export and deletion -------------------------------------------
 
 # How long a "Download my data" link works; the file is deleted after that.

@@ -117,10 +117,21 @@ register(
 register(
     Enrollment,
     category="Enrolments",
-    purpose="Which courses you take, since when, and your last visit (to show what's new)",
+    purpose=(
+        "Which courses you take, since when, and your last visit (to show what's new); "
+        "a seat held for you while you confirm your address or pay, and until when"
+    ),
     owner="student",
     dated_by="enrolled_at",
-    fields=["course_id", "status", "enrolled_at", "ended_at", "last_visited_at"],
+    fields=[
+        "course_id",
+        "status",
+        "enrolled_at",
+        "ended_at",
+        "last_visited_at",
+        "hold_reason",
+        "hold_expires_at",
+    ],
     retention=Retention(_WHILE_COURSE),
 )
 register(

@@ -77,16 +77,21 @@ def submitted_item_ids(user: Any, course: Any) -> set[int]:
     )
 
 
-def roster(course: Any) -> tuple[QuerySet[Enrollment], QuerySet[WaitlistEntry]]:
-    """Return the active enrolments (by name) and the waitlist (in order) of `course`."""
+def roster(
+    course: Any,
+) -> tuple[QuerySet[Enrollment], QuerySet[Enrollment], QuerySet[WaitlistEntry]]:
+    """Return the active enrolments (by name), the unexpired holds and the waitlist of `course`."""
     enrolled = (
         Enrollment.objects.filter(course=course, status=Enrollment.Status.ACTIVE)
         .select_related("student")
         .order_by("student__last_name", "student__first_name", "student__email")
     )
+    held = (
+        Enrollment.objects.filter(
+            course=course, status=Enrollment.Status.HELD, hold_expires_at__gt=timezone.now()
+        )
+        .select_related("student")
+        .order_by("hold_expires_at", "pk")
+    )
     waiting = WaitlistEntry.objects.filter(course=course).select_related("student")
-    return enrolled, waiting
-
-
-def is_waiting(user: Any, course: Any) -> bool:
-    return WaitlistEntry.objects.filter(course=course, student_id=user.pk).exists()
+    return enrolled, held, waiting

@@ -1,8 +1,10 @@
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +16,12 @@ class Visibility(models.TextChoices):
     PUBLIC = "public", _("Public — listed on your page")
 
 
+def _count(queryset: QuerySet[Any]) -> Coalesce:
+    """Count a correlated subquery's rows as one column of the outer query."""
+    counted = queryset.values("course_id").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
 class CourseQuerySet(models.QuerySet["Course"]):
     def listed(self) -> "CourseQuerySet":
         """Courses anyone may find: public, not archived, by a teacher whose account is on."""
@@ -22,7 +30,11 @@ class CourseQuerySet(models.QuerySet["Course"]):
         )
 
     def reachable(self) -> "CourseQuerySet":
-        """Courses a visitor may open by link: public or unlisted, not archived, teacher active."""
+        """Courses a visitor may open by link: public or unlisted, not archived, teacher active.
+
+        The filter form of `enrolment_policy.decide(...).public_reachable`, for
+        many rows at once; the rule-table test keeps the two in step.
+        """
         return self.filter(
             visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED],
             archived_at__isnull=True,
@@ -32,11 +44,20 @@ class CourseQuerySet(models.QuerySet["Course"]):
     def taught_by(self, user: Any) -> "CourseQuerySet":
         return self.filter(teacher=user)
 
-    def with_seat_counts(self) -> "CourseQuerySet":
+    def with_enrolment_facts(self, at: datetime | None = None) -> "CourseQuerySet":
+        """Annotate what `courses.enrolment_policy` decides from, still in one query.
+
+        `seats_taken` counts active enrolments and holds not yet expired at `at`
+        (now by default); `guest_holds` counts those holds still waiting for a
+        visitor to confirm their address; `teacher_active` is the teacher's
+        account switch.
+        """
+        at = at or now()
+        enrolments = Enrollment.objects.filter(course=OuterRef("pk")).order_by()
         return self.annotate(
-            active_count=models.Count(
-                "enrollments", filter=Q(enrollments__status=Enrollment.Status.ACTIVE)
-            )
+            seats_taken=_count(enrolments.taking_seats(at)),
+            guest_holds=_count(enrolments.guest_holds(at)),
+            teacher_active=models.F("teacher__is_active"),
         )
 
 
@@ -111,13 +132,56 @@ class Course(models.Model):
         return self.archived_at is not None
 
 
+class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
+    def taking_seats(self, at: datetime) -> "EnrollmentQuerySet":
+        """Enrolments that occupy a seat at `at`: active ones and holds not yet expired."""
+        return self.filter(
+            Q(status=Enrollment.Status.ACTIVE)
+            | Q(status=Enrollment.Status.HELD, hold_expires_at__gt=at)
+        )
+
+    def guest_holds(self, at: datetime) -> "EnrollmentQuerySet":
+        """Unexpired holds of visitors who haven't confirmed their email address yet."""
+        return self.filter(
+            status=Enrollment.Status.HELD,
+            hold_reason=Enrollment.HoldReason.GUEST,
+            hold_expires_at__gt=at,
+        )
+
+    def expired_holds(self, at: datetime) -> "EnrollmentQuerySet":
+        return self.filter(status=Enrollment.Status.HELD, hold_expires_at__lte=at)
+
+
 class Enrollment(models.Model):
-    """A student's place in a course. Rows stay after leaving, for history."""
+    """A student's place in a course, one row per student and course, moving through states.
+
+    held → active → left / removed, and held → released when the hold lapses
+    or is given up; the transitions live in `courses.services.enrolment`,
+    which checks them against `TRANSITIONS`. Rows stay after leaving, for
+    history, and are reused when the student comes back.
+    """
 
     class Status(models.TextChoices):
+        HELD = "held", _("Seat held")
         ACTIVE = "active", _("Enrolled")
         LEFT = "left", _("Left")
         REMOVED = "removed", _("Removed by the teacher")
+        RELEASED = "released", _("Hold released")
+
+    class HoldReason(models.TextChoices):
+        GUEST = "guest", _("Waiting for the student to confirm their email address")
+        PAYMENT = "payment", _("Waiting for a payment to complete")
+
+    # Which states each state may move to. A row that doesn't exist yet behaves
+    # like an ended one (left, removed by a teacher's own decision to re-add,
+    # released): it may be held or made active.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.HELD: frozenset({Status.ACTIVE, Status.RELEASED, Status.REMOVED, Status.HELD}),
+        Status.ACTIVE: frozenset({Status.LEFT, Status.REMOVED}),
+        Status.LEFT: frozenset({Status.HELD, Status.ACTIVE}),
+        Status.REMOVED: frozenset({Status.HELD, Status.ACTIVE}),
+        Status.RELEASED: frozenset({Status.HELD, Status.ACTIVE}),
+    }
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
     student = models.ForeignKey(
@@ -127,18 +191,37 @@ class Enrollment(models.Model):
     enrolled_at = models.DateTimeField(default=now)
     ended_at = models.DateTimeField(null=True, blank=True)
     last_visited_at = models.DateTimeField(null=True, blank=True)
+    # Set while the seat is held (and kept once it lapses, to say why it was held).
+    hold_reason = models.CharField(max_length=8, choices=HoldReason.choices, blank=True)
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EnrollmentQuerySet.as_manager()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["course", "student"], name="enrollment_once"),
+            models.CheckConstraint(
+                condition=~Q(status="held")
+                | (Q(hold_expires_at__isnull=False) & ~Q(hold_reason="")),
+                name="enrollment_hold_has_reason_and_expiry",
+            ),
         ]
         indexes = [
             models.Index(fields=["course", "status"]),
             models.Index(fields=["student", "status"]),
+            models.Index(fields=["status", "hold_expires_at"], name="enrollment_hold_expiry"),
         ]
 
     def __str__(self) -> str:
         return f"{self.student} in {self.course}"
+
+    def hold_expired(self, at: datetime | None = None) -> bool:
+        """Say whether this is a hold whose time is up (swept or not)."""
+        return (
+            self.status == self.Status.HELD
+            and self.hold_expires_at is not None
+            and self.hold_expires_at <= (at or now())
+        )
 
 
 class WaitlistEntry(models.Model):

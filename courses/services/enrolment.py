@@ -1,9 +1,45 @@
-"""Enrolment: seats, the waitlist, invitations and leaving a course.
+"""Enrolment: the states of a student's seat, the waitlist, invitations and leaving.
 
+States and transitions
+----------------------
+One `Enrollment` row per student and course moves through these states; the
+functions below are the only way between them, and any other move raises
+`IllegalTransitionError`:
+
+    (none / left / removed / released) --hold_seat, register_guest--> held
+    (none / left / removed / released) --enroll_student, add_student, promotion--> active
+    held --confirm_hold, confirm_guest_holds, add_student--> active
+    held --release_hold, expire_holds (the sweep), a verified student bumping a guest--> released
+    held --remove_student--> removed
+    active --leave_course--> left
+    active --remove_student--> removed
+
+Waiting is kept apart, in `WaitlistEntry`: a place in line is ordered by when
+it was taken and can sit next to an ended enrolment row; promotion turns the
+first entries into active enrolments (a paid course's promotion will hold the
+seat for payment instead, once payments exist).
+
+Who may do what is `courses.enrolment_policy`'s decision: every function here
+asks it under the lock and enforces its answer; a student who was removed
+can't come back by themselves, only the teacher can add them again.
+
+Holds
+-----
+A held seat counts as taken until `hold_expires_at`. A visitor registering
+with a name and an email gets a guest hold (`GUEST_HOLD_HOURS`) that becomes
+an enrolment when they follow the invitation link, which proves the address.
+A payment in progress holds a seat for `PAYMENT_HOLD_MINUTES` (`hold_seat`,
+`confirm_hold`, `release_hold`). An expired hold stops counting at once; the
+periodic `expire_holds` sweep records it as released and gives the freed
+seats to the waitlist. A guest hold yields its seat to a signed-in student
+when the course is otherwise full: the newest guest hold is released for
+them, so addresses nobody confirms never turn real students away.
+
+Concurrency
+-----------
 Seats are counted and taken under a lock on the course row. Every write that
-changes who holds a seat (enrolling, leaving, removing, promoting from the
-waitlist) first locks the course, then counts the active enrolments, then
-inserts or updates. Two students racing for the last seat are therefore
+changes who holds a seat first locks the course, then counts the seats taken,
+then inserts or updates. Two students racing for the last seat are therefore
 serialised: the second one counts the first one's row and is refused. On
 PostgreSQL the lock is `SELECT ... FOR UPDATE`; SQLite has no row locks, so
 the first statement there is a no-op write, which takes the database's write
@@ -22,6 +58,7 @@ choose a password; following it proves the address, so it is verified then.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -38,10 +75,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.db import atomic_with_sqlite_retry
-from courses.models import Course, Enrollment, Visibility, WaitlistEntry
+from courses import enrolment_policy as policy
+from courses.models import Course, Enrollment, WaitlistEntry
 from notifications import events as notification_events
 
 _seat_transaction = atomic_with_sqlite_retry
+Status = Enrollment.Status
+HoldReason = Enrollment.HoldReason
 
 
 class EnrolmentError(Exception):
@@ -64,6 +104,10 @@ class OwnCourseError(EnrolmentError):
     pass
 
 
+class IllegalTransitionError(EnrolmentError):
+    """A move between enrolment states that the state machine doesn't allow."""
+
+
 @dataclass(frozen=True)
 class AddResult:
     """What `add_student` and `register_guest` did."""
@@ -73,29 +117,12 @@ class AddResult:
     already_enrolled: bool = False
 
 
-# --- Reading ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GuestConfirmation:
+    """What confirming an address did for one held registration."""
 
-
-def closed_reason(course: Course) -> str:
-    """Return why students can't enrol in `course` by themselves, or '' when they can."""
-    if course.is_archived:
-        return "This course has ended and no longer takes enrolments."
-    if course.visibility == Visibility.DRAFT:
-        return "This course isn't open for enrolment yet."
-    if not course.is_free:
-        return "Enrolment opens soon: paid enrolment isn't available yet."
-    return ""
-
-
-def active_count(course: Course) -> int:
-    return Enrollment.objects.filter(course=course, status=Enrollment.Status.ACTIVE).count()
-
-
-def seats_left(course: Course, active: int) -> int | None:
-    """Return the free seats given `active` enrolments; None means unlimited."""
-    if course.capacity is None:
-        return None
-    return max(0, course.capacity - active)
+    course: Course
+    enrolled: bool  # False: the seat was gone, so they joined the waitlist
 
 
 # --- Students enrolling themselves -------------------------------------------------------------
@@ -107,31 +134,31 @@ def enroll_student(*, course: Course, student: User) -> Enrollment:
 
     Enrolling again after leaving reactivates the same row; enrolling twice is harmless.
     """
-    locked = _lock_course(course)
-    if locked.teacher_id == student.pk:
+    locked, answer = _lock_and_decide(course, student)
+    if answer.offer == policy.Offer.MANAGE:
         raise OwnCourseError("You teach this course, so you can't enrol in it.")
-    reason = closed_reason(locked)
-    if reason:
-        raise EnrolmentClosedError(reason)
-    _refuse_if_removed(locked, student)
-    return _take_seat_and_notify(locked, student)
+    if answer.offer == policy.Offer.GO_TO_COURSE:
+        return Enrollment.objects.get(course=locked, student=student)
+    _refuse_unless_seat(answer)
+    enrollment = _take_seat(locked, student, verified=True)
+    notification_events.enrolled_on_commit(enrollment)
+    return enrollment
 
 
 @_seat_transaction
 def join_waitlist(*, course: Course, student: User) -> Enrollment | WaitlistEntry:
     """Put `student` in line for a seat; if one is free after all, enrol them instead."""
-    locked = _lock_course(course)
-    if locked.teacher_id == student.pk:
+    locked, answer = _lock_and_decide(course, student)
+    if answer.offer == policy.Offer.MANAGE:
         raise OwnCourseError("You teach this course, so you can't join its waitlist.")
-    reason = closed_reason(locked)
-    if reason:
-        raise EnrolmentClosedError(reason)
-    enrollment = _active_enrollment(locked, student)
-    if enrollment is not None:
+    if answer.offer == policy.Offer.GO_TO_COURSE:
+        return Enrollment.objects.get(course=locked, student=student)
+    if answer.can_take_seat:
+        enrollment = _take_seat(locked, student, verified=True)
+        notification_events.enrolled_on_commit(enrollment)
         return enrollment
-    _refuse_if_removed(locked, student)
-    if _has_free_seat(locked):
-        return _take_seat_and_notify(locked, student)
+    if not answer.can_join_waitlist:
+        raise EnrolmentClosedError(answer.refusal or policy.FULL_WORDS)
     entry, _ = WaitlistEntry.objects.get_or_create(course=locked, student=student)
     return entry
 
@@ -145,16 +172,16 @@ def leave_waitlist(*, course: Course, student: User) -> bool:
 
 @_seat_transaction
 def leave_course(*, enrollment: Enrollment) -> list[Enrollment]:
-    """End the student's enrolment; promote whoever waits for the freed seat.
+    """End the student's enrolment (active → left); promote whoever waits for the freed seat.
 
-    Return the enrolments made by promotion.
+    Return the enrolments made by promotion. Leaving twice is harmless.
     """
     course = _lock_course(enrollment.course)
-    updated = Enrollment.objects.filter(pk=enrollment.pk, status=Enrollment.Status.ACTIVE).update(
-        status=Enrollment.Status.LEFT, ended_at=timezone.now()
-    )
     enrollment.refresh_from_db(fields=["status", "ended_at"])
-    return _promote(course) if updated else []
+    if enrollment.status != Status.ACTIVE:  # left already, or removed meanwhile
+        return []
+    _move(enrollment, Status.LEFT, ended_at=timezone.now())
+    return _promote(course)
 
 
 def record_visit(*, enrollment: Enrollment) -> None:
@@ -163,23 +190,125 @@ def record_visit(*, enrollment: Enrollment) -> None:
     enrollment.save(update_fields=["last_visited_at"])
 
 
+# --- Holds: a seat kept for a payment in progress or an address to confirm ---------------------
+
+
+@_seat_transaction
+def hold_seat(
+    *,
+    course: Course,
+    student: User,
+    reason: str = HoldReason.PAYMENT,
+    until: datetime | None = None,
+) -> Enrollment:
+    """Hold a seat for `student` (→ held) until `until`, or refuse with an EnrolmentError.
+
+    For a payment in progress: call `confirm_hold` when it succeeds and
+    `release_hold` when it is abandoned; otherwise the hold lapses by itself.
+    Holding again renews the hold. A paid course is closed to enrolling for
+    free, but takes holds for payment.
+    """
+    locked, answer = _lock_and_decide(course, student)
+    if answer.offer == policy.Offer.MANAGE:
+        raise OwnCourseError("You teach this course, so you can't enrol in it.")
+    if answer.offer == policy.Offer.GO_TO_COURSE:
+        raise IllegalTransitionError("You're already enrolled in this course.")
+    payable = reason == HoldReason.PAYMENT and answer.closed == policy.Closed.PAID
+    if not payable:
+        _refuse_unless_seat(answer)
+    elif answer.offer == policy.Offer.REMOVED:
+        raise EnrolmentClosedError(policy.REMOVED_WORDS)
+    until = until or timezone.now() + _hold_length(reason)
+    return _hold(locked, student, reason, until, verified=True)
+
+
+@_seat_transaction
+def confirm_hold(*, enrollment: Enrollment) -> Enrollment:
+    """Turn a held seat into an enrolment (held → active), e.g. once its payment succeeded.
+
+    A hold that lapsed (swept or not) is confirmed only if a seat is still
+    free for it; otherwise CourseFullError.
+    """
+    course = _lock_course(enrollment.course)
+    enrollment.refresh_from_db()
+    if enrollment.status == Status.ACTIVE:
+        return enrollment
+    if enrollment.status not in (Status.HELD, Status.RELEASED):
+        _refuse_move(enrollment, Status.ACTIVE)
+    if not _holds_unexpired(enrollment):
+        try:
+            _make_room(course, enrollment.student, verified=True)
+        except CourseFullError:
+            raise CourseFullError(
+                "The seat held for you has expired and the course is now full."
+            ) from None
+    now = timezone.now()
+    _move(enrollment, Status.ACTIVE, enrolled_at=now, ended_at=None, hold_expires_at=None)
+    WaitlistEntry.objects.filter(course=course, student_id=enrollment.student_id).delete()
+    if enrollment.hold_reason == HoldReason.GUEST:
+        notification_events.guest_registered_on_commit(enrollment)
+    else:
+        notification_events.enrolled_on_commit(enrollment)
+    return enrollment
+
+
+@_seat_transaction
+def release_hold(*, enrollment: Enrollment) -> list[Enrollment]:
+    """Give up a held seat (held → released), e.g. when its payment was abandoned.
+
+    Return the enrolments made by promoting the waitlist into the freed seat.
+    """
+    course = _lock_course(enrollment.course)
+    enrollment.refresh_from_db()
+    if enrollment.status == Status.RELEASED:
+        return []
+    _move(enrollment, Status.RELEASED, ended_at=timezone.now())
+    return _promote(course)
+
+
+def expire_holds(*, at: datetime | None = None) -> int:
+    """Record every hold whose time is up as released, and give freed seats to the waitlist.
+
+    The periodic sweep: expired holds already stopped counting as seats;
+    this makes it visible and lets waiting students in. Return how many
+    holds were released. Each course is its own transaction.
+    """
+    at = at or timezone.now()
+    course_ids = Enrollment.objects.expired_holds(at).values_list("course_id", flat=True).distinct()
+    return sum(_expire_course_holds(course_id, at) for course_id in sorted(set(course_ids)))
+
+
+@_seat_transaction
+def _expire_course_holds(course_id: int, at: datetime) -> int:
+    course = _lock_course(Course(pk=course_id))
+    # A conditional update: a hold confirmed meanwhile is no longer "held" and stays as it is.
+    released = (
+        Enrollment.objects.expired_holds(at)
+        .filter(course=course)
+        .update(status=Status.RELEASED, ended_at=at)
+    )
+    if released:
+        _promote(course)
+    return released
+
+
 # --- The teacher's roster ------------------------------------------------------------------------
 
 
 @_seat_transaction
 def remove_student(*, course: Course, student: User) -> bool:
-    """Remove `student` from `course` (and its waitlist); promote whoever waits.
+    """Remove `student` from `course` (active or held → removed, and off its waitlist).
 
-    Return whether they had a seat.
+    Promote whoever waits. Return whether they had a seat.
     """
     locked = _lock_course(course)
     WaitlistEntry.objects.filter(course=locked, student=student).delete()
-    updated = Enrollment.objects.filter(
-        course=locked, student=student, status=Enrollment.Status.ACTIVE
-    ).update(status=Enrollment.Status.REMOVED, ended_at=timezone.now())
-    if updated:
-        _promote(locked)
-    return bool(updated)
+    enrollment = _row(locked, student)
+    if enrollment is None or enrollment.status not in (Status.ACTIVE, Status.HELD):
+        return False
+    _move(enrollment, Status.REMOVED, ended_at=timezone.now())
+    _promote(locked)
+    return True
 
 
 @_seat_transaction
@@ -198,23 +327,26 @@ def add_student(
     a new account (no password, address unverified), a seat, and an
     invitation to choose a password. The teacher may add students to draft
     and paid courses (a free seat they give away), never beyond capacity.
+    A seat held for the person becomes theirs.
     """
     locked = _lock_course(course)
-    if locked.is_archived:
-        raise EnrolmentClosedError("This course is archived: it no longer takes students.")
+    refusal = policy.teacher_add_refusal(policy.facts_for(locked))
+    if refusal:
+        raise EnrolmentClosedError(refusal)
     email = _normalise(email)
     user = find_account(email)
     if user is not None and user.pk == locked.teacher_id:
         raise OwnCourseError("That's your own address: you teach this course.")
     if user is not None and not is_unclaimed(user):
-        if _active_enrollment(locked, user) is not None:
+        existing = _row(locked, user)
+        if existing is not None and existing.status == Status.ACTIVE:
             return AddResult(enrollment=None, invited=False, already_enrolled=True)
-        enrollment = _take_seat(locked, user)
+        enrollment = _take_seat(locked, user, verified=True)
         _on_commit_send(_send_added, enrollment.pk)
         notification_events.added_by_teacher_on_commit(enrollment)
         return AddResult(enrollment=enrollment, invited=False)
     user = user or _create_invited_account(email, first_name, last_name)
-    enrollment = _take_seat(locked, user)
+    enrollment = _take_seat(locked, user, verified=True)
     _on_commit_send(_send_invitation, enrollment.pk)
     notification_events.added_by_teacher_on_commit(enrollment)
     return AddResult(enrollment=enrollment, invited=True)
@@ -227,28 +359,62 @@ def add_student(
 def register_guest(
     *, course: Course, email: str, first_name: str, last_name: str, country: str = ""
 ) -> AddResult:
-    """Register a visitor for a free course with a name and an email address.
+    """Hold a seat for a visitor who registers for a free course with a name and an email.
 
-    A new address gets an account without a password, a seat and an
-    invitation, like a teacher's invitation. An address that already has an
-    account is sent a "log in to finish enrolling" email instead: nothing is
-    changed, and the caller shows the same page either way, so the form never
-    reveals who has an account.
+    A new address gets an account without a password, a guest hold (→ held,
+    for `GUEST_HOLD_HOURS`) and an invitation; following its link confirms the
+    address and turns the hold into an enrolment. An address that already has
+    an account is sent a "log in to finish enrolling" email instead: nothing
+    is changed, and the caller shows the same page either way, so the form
+    never reveals who has an account.
     """
-    locked = _lock_course(course)
-    reason = closed_reason(locked)
-    if reason:
-        raise EnrolmentClosedError(reason)
+    locked, answer = _lock_and_decide(course, None)
+    if answer.closed is not None:
+        raise EnrolmentClosedError(answer.message)
     email = _normalise(email)
     user = find_account(email)
     if user is not None and (not is_unclaimed(user) or user.pk == locked.teacher_id):
         _on_commit_send(_send_finish_enrolling, locked.pk, email)
         return AddResult(enrollment=None, invited=False)
+    existing = _row(locked, user) if user is not None else None
+    if existing is not None and existing.status == Status.REMOVED:
+        # Same page as ever, and no new seat: only the teacher can add them back.
+        return AddResult(enrollment=None, invited=False)
+    needs_seat = existing is None or existing.status != Status.ACTIVE
+    if needs_seat and answer.seats_left == 0 and not _holds_unexpired(existing):
+        raise CourseFullError(
+            "This course is full. Log in or create an account to join its waitlist."
+        )
     user = user or _create_invited_account(email, first_name, last_name, country)
-    enrollment = _take_seat(locked, user)
+    if existing is not None and existing.status == Status.ACTIVE:
+        enrollment = existing
+    else:
+        until = timezone.now() + _hold_length(HoldReason.GUEST)
+        enrollment = _hold(locked, user, HoldReason.GUEST, until, verified=False)
     _on_commit_send(_send_invitation, enrollment.pk)
-    notification_events.guest_registered_on_commit(enrollment)
     return AddResult(enrollment=enrollment, invited=True)
+
+
+@transaction.atomic
+def confirm_guest_holds(*, user: User) -> list[GuestConfirmation]:
+    """Turn the seats held for a visitor into enrolments, now that their address is proven.
+
+    A hold that lapsed gets a seat if one is still free; otherwise the person
+    joins the waitlist (they asked for a seat, and now have an account).
+    """
+    results: list[GuestConfirmation] = []
+    holds = Enrollment.objects.filter(
+        student=user, hold_reason=HoldReason.GUEST, status__in=[Status.HELD, Status.RELEASED]
+    ).select_related("course")
+    for enrollment in holds.order_by("pk"):
+        try:
+            confirm_hold(enrollment=enrollment)
+        except CourseFullError:
+            WaitlistEntry.objects.get_or_create(course=enrollment.course, student=user)
+            results.append(GuestConfirmation(course=enrollment.course, enrolled=False))
+        else:
+            results.append(GuestConfirmation(course=enrollment.course, enrolled=True))
+    return results
 
 
 def find_account(email: str) -> User | None:
@@ -274,15 +440,17 @@ def is_unclaimed(user: User) -> bool:
 
 
 @transaction.atomic
-def activate_invited_account(*, user: User, password: str) -> None:
-    """Set the first password of an invited account and mark its address verified.
+def activate_invited_account(*, user: User, password: str) -> list[GuestConfirmation]:
+    """Set the first password of an invited account, mark its address verified, confirm its holds.
 
-    The invitation link was sent to that address, so following it proves it.
+    The invitation link was sent to that address, so following it proves it,
+    and the seats held for the person's registrations become enrolments.
     """
     get_adapter().set_password(user, password)
     EmailAddress.objects.filter(user=user, email__iexact=user.email).update(verified=True)
     if not EmailAddress.objects.filter(user=user, email__iexact=user.email).exists():
         EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    return confirm_guest_holds(user=user)
 
 
 def invitation_path(user: User, course: Course) -> str:
@@ -307,64 +475,136 @@ def _lock_course(course: Course) -> Course:
     return Course.objects.select_for_update().get(pk=course.pk)
 
 
-def _active_enrollment(course: Course, student: User) -> Enrollment | None:
-    return Enrollment.objects.filter(
-        course=course, student=student, status=Enrollment.Status.ACTIVE
-    ).first()
+def _lock_and_decide(course: Course, student: User | None) -> tuple[Course, policy.Answer]:
+    """Lock the course and ask the policy about `student` (None: a visitor registering)."""
+    locked = _lock_course(course)
+    viewer = policy.viewer_for(student, locked) if student is not None else policy.VISITOR
+    return locked, policy.decide(policy.facts_for(locked), viewer)
 
 
-def _refuse_if_removed(course: Course, student: User) -> None:
-    removed = Enrollment.objects.filter(
-        course=course, student=student, status=Enrollment.Status.REMOVED
-    ).exists()
-    if removed:
-        raise EnrolmentClosedError(
-            "Your teacher removed you from this course. Ask them if you'd like to rejoin."
+def _refuse_unless_seat(answer: policy.Answer) -> None:
+    """Raise the policy's refusal when the person may not take a seat now."""
+    if answer.can_take_seat:
+        return
+    if answer.closed is None and answer.full and answer.offer != policy.Offer.REMOVED:
+        raise CourseFullError(policy.FULL_WORDS)
+    raise EnrolmentClosedError(answer.refusal or policy.FULL_WORDS)
+
+
+def _row(course: Course, student: User) -> Enrollment | None:
+    return Enrollment.objects.filter(course=course, student=student).first()
+
+
+def _holds_unexpired(enrollment: Enrollment | None) -> bool:
+    return (
+        enrollment is not None
+        and enrollment.status == Status.HELD
+        and not enrollment.hold_expired()
+    )
+
+
+def _hold_length(reason: str) -> timedelta:
+    if reason == HoldReason.GUEST:
+        return timedelta(hours=settings.GUEST_HOLD_HOURS)
+    return timedelta(minutes=settings.PAYMENT_HOLD_MINUTES)
+
+
+def _refuse_move(enrollment: Enrollment, to: str) -> None:
+    labels = dict(Status.choices)
+    raise IllegalTransitionError(
+        f"An enrolment that is “{labels[enrollment.status]}” can't become “{labels[to]}”."
+    )
+
+
+def _move(enrollment: Enrollment, to: str, **fields: Any) -> None:
+    """Move `enrollment` to state `to`, checked against `Enrollment.TRANSITIONS`, and save."""
+    if to not in Enrollment.TRANSITIONS[enrollment.status]:
+        _refuse_move(enrollment, to)
+    enrollment.status = to
+    for name, value in fields.items():
+        setattr(enrollment, name, value)
+    enrollment.save(update_fields=["status", *fields])
+
+
+def _seats_left(course: Course, *, verified: bool) -> int | None:
+    """Count the seats left in the locked `course` for a verified student or a visitor."""
+    facts = policy.facts_for(course)
+    taken = facts.seats_taken - (facts.guest_holds if verified else 0)
+    return policy.seats_left(facts.capacity, taken)
+
+
+def _make_room(course: Course, student: User, *, verified: bool) -> None:
+    """Make sure a seat is free for `student` in the locked course, or raise CourseFullError.
+
+    For a verified student in a course full only because of guest holds, the
+    newest guest hold gives its seat up.
+    """
+    facts = policy.facts_for(course)
+    if facts.capacity is None or facts.seats_taken < facts.capacity:
+        return
+    if verified and facts.guest_holds:
+        newest = (
+            Enrollment.objects.guest_holds(timezone.now())
+            .filter(course=course)
+            .exclude(student=student)
+            .order_by("-enrolled_at", "-pk")
+            .first()
         )
+        if newest is not None:
+            _move(newest, Status.RELEASED, ended_at=timezone.now())
+            return
+    raise CourseFullError(policy.FULL_WORDS)
 
 
-def _has_free_seat(course: Course) -> bool:
-    return course.capacity is None or active_count(course) < course.capacity
-
-
-def _take_seat(course: Course, student: User) -> Enrollment:
-    """Enrol `student` in the locked `course` if a seat is free; reactivate an old row."""
-    existing = Enrollment.objects.filter(course=course, student=student).first()
-    if existing is not None and existing.status == Enrollment.Status.ACTIVE:
-        return existing
-    if not _has_free_seat(course):
-        raise CourseFullError("This course is full. Join the waitlist to get the next free seat.")
+def _occupy(course: Course, student: User, status: str, **fields: Any) -> Enrollment:
+    """Put `student`'s row (new or old) in the seat-taking `status`."""
+    existing = _row(course, student)
+    values = {"enrolled_at": timezone.now(), "ended_at": None, **fields}
     if existing is None:
-        enrollment = Enrollment.objects.create(course=course, student=student)
+        enrollment = Enrollment.objects.create(
+            course=course, student=student, status=status, **values
+        )
     else:
         enrollment = existing
-        enrollment.status = Enrollment.Status.ACTIVE
-        enrollment.enrolled_at = timezone.now()
-        enrollment.ended_at = None
-        enrollment.save(update_fields=["status", "enrolled_at", "ended_at"])
+        _move(enrollment, status, **values)
     WaitlistEntry.objects.filter(course=course, student=student).delete()
     return enrollment
 
 
-def _take_seat_and_notify(course: Course, student: User) -> Enrollment:
-    """Take a seat for a student enrolling themselves; confirm it to them and tell the teacher."""
-    enrollment = _take_seat(course, student)
-    notification_events.enrolled_on_commit(enrollment)
-    return enrollment
+def _take_seat(course: Course, student: User, *, verified: bool) -> Enrollment:
+    """Enrol `student` in the locked `course` (→ active) if a seat is free; reuse an old row."""
+    existing = _row(course, student)
+    if existing is not None and existing.status == Status.ACTIVE:
+        return existing
+    if not _holds_unexpired(existing):
+        _make_room(course, student, verified=verified)
+    return _occupy(course, student, Status.ACTIVE, hold_expires_at=None)
+
+
+def _hold(
+    course: Course, student: User, reason: str, until: datetime, *, verified: bool
+) -> Enrollment:
+    """Hold a seat of the locked `course` for `student` (→ held) until `until`."""
+    existing = _row(course, student)
+    if not _holds_unexpired(existing):
+        _make_room(course, student, verified=verified)
+    return _occupy(course, student, Status.HELD, hold_reason=reason, hold_expires_at=until)
 
 
 def _promote(course: Course) -> list[Enrollment]:
-    """Give free seats of the locked `course` to the earliest waiting students."""
-    if closed_reason(course):
+    """Give free seats of the locked `course` to the earliest waiting students (→ active)."""
+    facts = policy.facts_for(course)
+    if policy.closed_reason(facts) is not None:
         return []
     promoted: list[Enrollment] = []
     for entry in WaitlistEntry.objects.filter(course=course).select_related("student"):
-        if not entry.student.is_active or _active_enrollment(course, entry.student):
+        row = _row(course, entry.student)
+        if not entry.student.is_active or (row is not None and row.status == Status.ACTIVE):
             entry.delete()
             continue
-        if not _has_free_seat(course):
+        if _seats_left(course, verified=True) == 0:
             break
-        enrollment = _take_seat(course, entry.student)
+        enrollment = _take_seat(course, entry.student, verified=True)
         promoted.append(enrollment)
         _on_commit_send(_send_promoted, enrollment.pk)
         notification_events.promoted_on_commit(enrollment)
@@ -428,6 +668,9 @@ def _send_invitation(enrollment_id: int) -> None:
             "teacher": course.teacher,
             "invite_url": _absolute(invitation_path(student, course)),
             "storefront_url": _absolute(course.get_absolute_url()),
+            "held_until": (
+                enrollment.hold_expires_at if enrollment.status == Status.HELD else None
+            ),
         },
     )
 

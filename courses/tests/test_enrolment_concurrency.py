@@ -6,6 +6,7 @@ lock neither deadlocks nor fails, and that the invariant holds just the same.
 """
 
 import threading
+from collections.abc import Callable
 
 import pytest
 from django.db import connection, transaction
@@ -18,8 +19,13 @@ from courses.tests.factories import CourseFactory
 from tests.base import StudentFactory, TeacherFactory
 
 
-def race(course: Course, students: list[User]) -> list[str]:
-    """Enrol every student at once, one thread and connection each; return each outcome."""
+def race(
+    course: Course, students: list[User], take: Callable[..., object] | None = None
+) -> list[str]:
+    """Enrol every student at once, one thread and connection each; return each outcome.
+
+    `take(course, student)` picks how each one takes a seat (default: enrol).
+    """
     barrier = threading.Barrier(len(students))
     outcomes: list[str] = []
     lock = threading.Lock()
@@ -27,7 +33,10 @@ def race(course: Course, students: list[User]) -> list[str]:
     def attempt(student: User) -> None:
         try:
             barrier.wait(timeout=10)
-            enrolment.enroll_student(course=course, student=student)
+            if take is None:
+                enrolment.enroll_student(course=course, student=student)
+            else:
+                take(course, student)
             outcome = "enrolled"
         except enrolment.CourseFullError:
             outcome = "full"
@@ -75,6 +84,23 @@ def test_it_enrols_a_student_once_when_they_click_twice_at_once() -> None:
     outcomes = race(course, [student, student])
     assert outcomes == ["enrolled", "enrolled"], outcomes
     assert Enrollment.objects.filter(course=course, student=student).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_counts_held_seats_when_holds_and_enrolments_race_for_the_last_seats() -> None:
+    course = CourseFactory.create(teacher=TeacherFactory.create(), capacity=3)
+    students = StudentFactory.create_batch(8)
+
+    def hold_or_enrol(course: Course, student: User) -> None:
+        if student.pk % 2:
+            enrolment.hold_seat(course=course, student=student)
+        else:
+            enrolment.enroll_student(course=course, student=student)
+
+    outcomes = race(course, students, hold_or_enrol)
+    assert outcomes == ["enrolled"] * 3 + ["full"] * 5, outcomes
+    taken = Enrollment.objects.filter(course=course, status__in=["active", "held"]).count()
+    assert taken == 3
 
 
 @requires_postgres

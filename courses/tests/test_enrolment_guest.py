@@ -1,6 +1,7 @@
 """Visitors registering with a name and an email, and the invitation link they receive."""
 
 import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from allauth.account.models import EmailAddress
@@ -8,6 +9,7 @@ from django.core import mail
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from courses.models import Enrollment
@@ -42,7 +44,7 @@ class GuestRegistrationTests(LecternTestCase):
         with self.captureOnCommitCallbacks(execute=True):
             return self.client.post(self.url, {**fields, **data})
 
-    def test_it_creates_an_unverified_account_enrols_and_emails_an_invitation(self) -> None:
+    def test_it_creates_an_unverified_account_holds_a_seat_and_emails_an_invitation(self) -> None:
         response = self.register()
         self.assertContains(response, "Check your inbox")
         gina = User.objects.get(email="gina@example.org")
@@ -50,12 +52,16 @@ class GuestRegistrationTests(LecternTestCase):
         assert not gina.has_usable_password()
         assert gina.is_student
         assert not EmailAddress.objects.get(user=gina).verified
-        assert Enrollment.objects.filter(course=self.course, student=gina, status="active").exists()
+        hold = Enrollment.objects.get(course=self.course, student=gina)
+        assert (hold.status, hold.hold_reason) == ("held", "guest")
+        assert hold.hold_expires_at is not None
+        assert hold.hold_expires_at - timezone.now() > timedelta(hours=47)
         # The teacher is told of the new student by a notification email; the rest are gina's.
         outbox = [m for m in mail.outbox if m.to != [self.course.teacher.email]]
         assert len(outbox) == 1
         assert outbox[0].to == ["gina@example.org"]
         assert "choose your password" in outbox[0].subject
+        assert "held" in outbox[0].subject
         assert "/join/" in outbox[0].body
         message = outbox[0]
         assert isinstance(message, EmailMultiAlternatives)
@@ -188,6 +194,8 @@ class InvitationLinkTests(LecternTestCase):
         assert self.gina.check_password(NEW_PASSWORD)
         assert EmailAddress.objects.get(user=self.gina).verified
         assert int(self.client.session["_auth_user_id"]) == self.gina.pk
+        enrollment = Enrollment.objects.get(course=self.course, student=self.gina)
+        assert (enrollment.status, enrollment.hold_expires_at) == ("active", None)
 
     def test_it_lets_the_person_log_in_with_the_new_password_afterwards(self) -> None:
         self.follow_and_choose()

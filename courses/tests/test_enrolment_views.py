@@ -5,6 +5,7 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
 
+from accounts.models import User
 from courses.models import Enrollment, WaitlistEntry
 from courses.tests.factories import CourseFactory, EnrollmentFactory
 from courses.views.enrolment import enrol_box_context
@@ -68,6 +69,15 @@ class EnrollViewTests(LecternTestCase):
         CourseFactory.create(teacher=self.alice, archived=True, slug="over")
         self.login(self.bob)
         assert self.client.post(reverse("courses:enroll", args=["over"])).status_code == 404
+
+    def test_it_hides_the_course_of_a_teacher_whose_account_is_off(self) -> None:
+        carol_course = CourseFactory.create(teacher=self.carol, slug="gone")
+        User.objects.filter(pk=self.carol.pk).update(is_active=False)
+        self.login(self.bob)
+        for name in ("courses:enroll", "courses:join_waitlist", "courses:storefront"):
+            method = self.client.get if name == "courses:storefront" else self.client.post
+            assert method(reverse(name, args=["gone"])).status_code == 404, name
+        assert not Enrollment.objects.filter(course=carol_course).exists()
 
     def test_it_refuses_the_teacher_their_own_course(self) -> None:
         self.login(self.alice)

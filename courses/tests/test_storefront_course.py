@@ -8,7 +8,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from courses.models import Enrollment, WaitlistEntry
+from courses.enrolment_policy import Offer
+from courses.models import Course, Enrollment, WaitlistEntry
 from courses.tests.factories import CourseFactory, CourseItemFactory, EnrollmentFactory
 from tests.base import LecternTestCase, StudentFactory, assert_constant_queries
 
@@ -95,11 +96,14 @@ class StorefrontTests(LecternTestCase):
 
     def test_it_passes_the_enrolment_and_waitlist_state_to_the_enrol_box(self) -> None:
         self.login(self.bob)
-        assert self.client.get(self.url).context["enrollment"] is None
+        assert self.client.get(self.url).context["answer"].offer == Offer.ENROL
+        Course.objects.filter(pk=self.course.pk).update(capacity=1)
+        EnrollmentFactory.create(course=self.course)
+        assert self.client.get(self.url).context["answer"].offer == Offer.JOIN_WAITLIST
         WaitlistEntry.objects.create(course=self.course, student=self.bob)
-        assert self.client.get(self.url).context["on_waitlist"] is True
-        enrollment = Enrollment.objects.create(course=self.course, student=self.bob)
-        assert self.client.get(self.url).context["enrollment"] == enrollment
+        assert self.client.get(self.url).context["answer"].offer == Offer.ON_WAITLIST
+        Enrollment.objects.create(course=self.course, student=self.bob)
+        assert self.client.get(self.url).context["answer"].offer == Offer.GO_TO_COURSE
 
     def test_it_lists_upcoming_published_sessions_only(self) -> None:
         soon = timezone.now() + timedelta(days=2)

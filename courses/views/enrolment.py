@@ -3,6 +3,7 @@
 from typing import Any
 
 from allauth.account.forms import UserTokenForm
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -18,7 +19,7 @@ from accounts import views as account_views
 from accounts.models import User
 from core.http import AuthedRequest, Request
 from core.ratelimit import Limit, client_ip, hit, too_many_requests
-from courses import access, selectors
+from courses import access, enrolment_policy, selectors
 from courses.forms.enrolment import AddStudentForm, ChoosePasswordForm, GuestRegistrationForm
 from courses.models import Course, Enrollment, WaitlistEntry
 from courses.services import enrolment as services
@@ -38,23 +39,18 @@ def storefront_url(course: Course) -> str:
 
 def enrol_box_context(user: Any, course: Course) -> dict[str, Any]:
     """Return what `courses/enrolment/_enrol_box.html` needs for `user` and `course`."""
-    active = services.active_count(course)
-    signed_in = bool(user.is_authenticated)
-    return {
-        "course": course,
-        "seats_left": services.seats_left(course, active),
-        "enrollment": access.get_enrollment(user, course) if signed_in else None,
-        "on_waitlist": signed_in and selectors.is_waiting(user, course),
-    }
+    return {"course": course, "answer": enrolment_policy.answer_for(user, course)}
 
 
-def _course_for_enrolment(user: Any, slug: str) -> Course:
-    """Return a course open by link, or a draft to its own teacher; else 404."""
-    course = get_object_or_404(Course.objects.select_related("teacher"), slug=slug)
-    reachable = course.visibility != "draft" and not course.is_archived
-    if not reachable and course.teacher_id != getattr(user, "pk", None):
+def _course_for_enrolment(user: Any, slug: str) -> tuple[Course, enrolment_policy.Answer]:
+    """Return a course `user` may reach with the policy's answer for them; else 404."""
+    course = get_object_or_404(
+        Course.objects.select_related("teacher").with_enrolment_facts(), slug=slug
+    )
+    answer = enrolment_policy.answer_for(user, course)
+    if not answer.reachable:
         raise Http404
-    return course
+    return course, answer
 
 
 # --- Students and visitors ---------------------------------------------------------------------
@@ -64,12 +60,12 @@ def _course_for_enrolment(user: Any, slug: str) -> Course:
 @require_http_methods(["GET", "POST"])
 def enroll(request: AuthedRequest, slug: str) -> HttpResponse:
     """Enrol in one click (POST); GET shows the same choice on its own page."""
-    course = _course_for_enrolment(request.user, slug)
+    course, answer = _course_for_enrolment(request.user, slug)
     if request.method == "GET":
-        if access.get_enrollment(request.user, course) is not None:
+        if answer.offer == enrolment_policy.Offer.GO_TO_COURSE:
             return redirect("courses:course", slug=course.slug)
         return render(
-            request, "courses/enrolment/enroll.html", enrol_box_context(request.user, course)
+            request, "courses/enrolment/enroll.html", {"course": course, "answer": answer}
         )
     try:
         services.enroll_student(course=course, student=request.user)
@@ -83,14 +79,15 @@ def enroll(request: AuthedRequest, slug: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def register(request: Request, slug: str) -> HttpResponse:
-    """Register a visitor for a free course with a name and an email address."""
-    course = get_object_or_404(Course.objects.reachable().select_related("teacher"), slug=slug)
+    """Hold a seat for a visitor who registers for a free course with a name and an email."""
     if request.user.is_authenticated:
+        course, _ = _course_for_enrolment(request.user, slug)
         return redirect("courses:enroll", slug=course.slug)
+    course, answer = _course_for_enrolment(request.user, slug)
     country = signup_rules.blocked_signup_country(request)
     if country:
         return account_views.signup_closed(request, country)
-    context = {**enrol_box_context(request.user, course), "closed": services.closed_reason(course)}
+    context = {"course": course, "answer": answer}
     if request.method == "GET":
         return render(
             request, "courses/enrolment/register.html", {**context, "form": GuestRegistrationForm()}
@@ -114,7 +111,11 @@ def register(request: Request, slug: str) -> HttpResponse:
             return render(
                 request,
                 "courses/enrolment/registered.html",
-                {"course": course, "email": form.cleaned_data["email"]},
+                {
+                    "course": course,
+                    "email": form.cleaned_data["email"],
+                    "hold_hours": settings.GUEST_HOLD_HOURS,
+                },
             )
     return render(request, "courses/enrolment/register.html", {**context, "form": form}, status=400)
 
@@ -122,7 +123,7 @@ def register(request: Request, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def join_waitlist(request: AuthedRequest, slug: str) -> HttpResponse:
-    course = _course_for_enrolment(request.user, slug)
+    course, _ = _course_for_enrolment(request.user, slug)
     try:
         result = services.join_waitlist(course=course, student=request.user)
     except services.EnrolmentError as error:
@@ -170,12 +171,23 @@ def accept_invite(request: Request, uidb36: str, key: str) -> HttpResponse:
     next_url = _safe_next(request)
     if request.method == "POST":
         if form.is_valid():
-            services.activate_invited_account(user=user, password=form.cleaned_data["password1"])
+            confirmed = services.activate_invited_account(
+                user=user, password=form.cleaned_data["password1"]
+            )
             if request.user.is_authenticated and request.user.pk != user.pk:
                 logout(request)
             request.session.pop(_INVITE_SESSION_KEY, None)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, "Your password is set. Welcome to Lectern!")
+            missed = [c.course for c in confirmed if not c.enrolled]
+            for course in missed:
+                messages.warning(
+                    request,
+                    f"{course.title} filled up before you confirmed your address: "
+                    "you're first in line on its waitlist.",
+                )
+            if missed and len(confirmed) == 1:
+                return redirect(storefront_url(missed[0]))
             return redirect(next_url or "courses:my_courses")
         status = 400
     else:
@@ -211,28 +223,33 @@ def _safe_next(request: Request) -> str:
 def _render_roster(
     request: AuthedRequest, course: Course, form: AddStudentForm, status: int = 200
 ) -> HttpResponse:
-    enrolled, waiting = selectors.roster(course)
-    enrolled_list = list(enrolled)
+    enrolled, held, waiting = selectors.roster(course)
     context = {
         "course": course,
-        "enrollments": enrolled_list,
+        "enrollments": list(enrolled),
+        "held": list(held),
         "waiting": list(waiting),
-        "seats_left": services.seats_left(course, len(enrolled_list)),
+        "answer": enrolment_policy.answer_for(request.user, course),
         "form": form,
     }
     return render(request, "courses/enrolment/roster.html", context, status=status)
 
 
+def _course_for_roster(user: Any, slug: str) -> Course:
+    queryset = Course.objects.select_related("teacher").with_enrolment_facts()
+    return access.get_course_for_teacher(user, slug, queryset)
+
+
 @login_required
 def roster(request: AuthedRequest, slug: str) -> HttpResponse:
-    course = access.get_course_for_teacher(request.user, slug)
+    course = _course_for_roster(request.user, slug)
     return _render_roster(request, course, AddStudentForm())
 
 
 @login_required
 @require_POST
 def add_student(request: AuthedRequest, slug: str) -> HttpResponse:
-    course = access.get_course_for_teacher(request.user, slug)
+    course = _course_for_roster(request.user, slug)
     form = AddStudentForm(request.POST)
     if form.is_valid():
         email = form.cleaned_data["email"]
@@ -269,7 +286,9 @@ def remove_student(request: AuthedRequest, slug: str, student_id: int) -> HttpRe
     # column as no match, where `student_id` would send it to the database and fail.
     enrollment = (
         Enrollment.objects.filter(
-            course=course, student__pk=student_id, status=Enrollment.Status.ACTIVE
+            course=course,
+            student__pk=student_id,
+            status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.HELD],
         )
         .select_related("student")
         .first()

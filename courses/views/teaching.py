@@ -16,13 +16,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.http import AuthedRequest
+from courses import enrolment_policy
 from courses.access import get_course_for_teacher, get_item_for_teacher
 from courses.forms.courses import MARKDOWN_MAX_CHARS, CourseForm, HandleForm, PublishForm
 from courses.forms.items import FORMS, form_for
 from courses.models import Course, CourseItem, Enrollment, ItemKind, Submission, Visibility
 from courses.services import courses as course_services
 from courses.services import items as item_services
-from courses.views.storefront import seats_left
 
 KIND_HELP: dict[str, str] = {
     ItemKind.ANNOUNCEMENT: "News for everyone enrolled.",
@@ -149,12 +149,15 @@ def course_manage(request: AuthedRequest, slug: str) -> HttpResponse:
     course = get_course_for_teacher(
         request.user,
         slug,
-        Course.objects.annotate(
+        Course.objects.select_related("teacher")
+        .with_enrolment_facts()
+        .annotate(
             active_count=Count(
                 "enrollments", filter=Q(enrollments__status=Enrollment.Status.ACTIVE)
             )
         ),
     )
+    answer = enrolment_policy.answer_for(request.user, course)
     items = list(
         CourseItem.objects.filter(course=course)
         .select_related("file")
@@ -169,7 +172,8 @@ def course_manage(request: AuthedRequest, slug: str) -> HttpResponse:
             "course": course,
             "items": items,
             "kinds": [(kind, label, KIND_HELP[kind]) for kind, label in ItemKind.choices],
-            "seats_left": seats_left(course),
+            "seats_left": answer.seats_left,
+            "answer": answer,
             "ungraded": ungraded,
             "publish_form": PublishForm(),
             "Visibility": Visibility,

@@ -1,0 +1,3 @@
+"""The named people and browsers from tests/conftest.py, for the courses tests."""
+
+from tests.conftest import *  # noqa: F403
