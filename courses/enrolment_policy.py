@@ -41,11 +41,13 @@ The rules
 Everything here is pure: no writes, and no queries beyond those named above.
 """
 
+import functools
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from django.db import connections, router
 from django.utils.timezone import now
 
 from courses.models import Course, Enrollment, Visibility, WaitlistEntry
@@ -113,7 +115,7 @@ class CourseFacts:
     """The few facts about a course that the rules read; one query fetches them all."""
 
     pk: int
-    updated_at: datetime | None
+    updated_at: datetime | None  # as the database returns it: for cache keys only
     visibility: str
     archived: bool
     teacher_active: bool
@@ -277,10 +279,48 @@ def teacher_add_refusal(facts: CourseFacts) -> str:
 
 
 def read_facts(slug: str, at: datetime | None = None) -> CourseFacts | None:
-    """Read the facts of the course `slug` in one query; None when there is no such course."""
-    rows = Course.objects.filter(slug=slug).order_by().with_enrolment_facts(at)
-    row = next(iter(rows.values(*FACT_FIELDS)[:1]), None)
-    return CourseFacts.from_row(row) if row is not None else None
+    """Read the facts of the course `slug` in one query; None when there is no such course.
+
+    This runs on every visit to the most visited page, so the ORM builds and
+    compiles the query once per process (`_compiled_facts_query`) and each
+    call only runs it with its own slug and time: building and compiling it
+    afresh cost several times the query itself.
+    """
+    alias = router.db_for_read(Course)
+    sql, params = _compiled_facts_query(alias)
+    ops = connections[alias].ops
+    at_value, sentinel_at = ops.adapt_datetimefield_value(at or now()), _sentinel_at(alias)
+    values = [
+        slug if value == _SLUG else at_value if value == sentinel_at else value for value in params
+    ]
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+        names = [column[0] for column in cursor.description]
+    return CourseFacts.from_row(dict(zip(names, row, strict=True))) if row else None
+
+
+# Stand-ins compiled into the query's parameters, swapped for each call's own values.
+_SLUG = "\x00enrolment-policy-slug"
+_AT = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _sentinel_at(alias: str) -> Any:
+    return connections[alias].ops.adapt_datetimefield_value(_AT)
+
+
+@functools.cache
+def _compiled_facts_query(alias: str) -> tuple[str, tuple[Any, ...]]:
+    """Return the SQL and parameters of `read_facts`'s query, as the ORM builds them."""
+    queryset = (
+        Course.objects.using(alias)
+        .filter(slug=_SLUG)
+        .order_by()
+        .with_enrolment_facts(_AT)
+        .values(*FACT_FIELDS)[:1]
+    )
+    sql, params = queryset.query.sql_with_params()
+    return sql, tuple(params)
 
 
 def facts_for(course: Course, at: datetime | None = None) -> CourseFacts:

@@ -270,3 +270,13 @@ def test_holds_are_declared_personal_data_and_exported(bob: User) -> None:
     assert row["status"] == "held"
     assert row["hold_reason"] == "payment"
     assert row["hold_expires_at"]
+
+
+class CachedPageTests(LecternTestCase):
+    def test_a_visitors_cached_page_frees_the_seat_when_the_hold_lapses(self) -> None:
+        course = CourseFactory.create(teacher=self.alice, slug="ceramics", capacity=1)
+        hold = enrolment.hold_seat(course=course, student=self.bob)
+        url = reverse("courses:storefront", args=["ceramics"])
+        self.assertContains(self.new_client().get(url), "Log in to join the waitlist")
+        with time_machine.travel(expiry(hold) + timedelta(seconds=1)):
+            self.assertContains(self.new_client().get(url), "Register for free")
