@@ -1,11 +1,12 @@
-"""The facts the visitors' page is checked against: the enrolment policy's, read in one query."""
+"""The facts the visitors' page is checked against on every visit: the enrolment policy's."""
 
 from datetime import timedelta
 
 import time_machine
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
-from courses import enrolment_policy
 from courses.models import Enrollment
 from courses.tests.factories import CourseFactory, EnrollmentFactory
 from courses.views import storefront
@@ -14,42 +15,37 @@ from tests.base import LecternTestCase
 
 class PageFactsTests(LecternTestCase):
     def setUp(self) -> None:
-        self.open = CourseFactory.create(teacher=self.alice, slug="open", capacity=4)
-        EnrollmentFactory.create_batch(2, course=self.open)
-        EnrollmentFactory.create(course=self.open, status=Enrollment.Status.LEFT)
+        self.course = CourseFactory.create(teacher=self.alice, slug="open", capacity=4)
+        EnrollmentFactory.create_batch(2, course=self.course)
+        EnrollmentFactory.create(course=self.course, status=Enrollment.Status.LEFT)
         self.expires = timezone.now() + timedelta(hours=2)
         EnrollmentFactory.create(
-            course=self.open,
+            course=self.course,
             status=Enrollment.Status.HELD,
             hold_reason=Enrollment.HoldReason.GUEST,
             hold_expires_at=self.expires,
         )
-        CourseFactory.create(teacher=self.alice, slug="draft", draft=True)
-        CourseFactory.create(teacher=self.alice, slug="paid", price_amount=4900)
-        CourseFactory.create(teacher=self.carol, slug="archived", archived=True)
+        self.url = reverse("courses:storefront", args=["open"])
 
-    def test_it_reads_what_the_enrolment_policy_reads(self) -> None:
-        for slug in ("open", "draft", "paid", "archived", "nope"):
-            assert storefront.page_facts(slug) == enrolment_policy.read_facts(slug), slug
+    def test_it_counts_active_enrolments_and_holds_until_they_expire(self) -> None:
         facts = storefront.page_facts("open")
         assert facts is not None
-        assert (facts.seats_taken, facts.guest_holds) == (3, 1)
-
-    def test_it_counts_a_hold_only_until_it_expires(self) -> None:
-        storefront.page_facts("open")  # compiled now, read later
+        assert facts.seats_taken == 3
+        assert "1</strong> seat left" in Client().get(self.url).content.decode()
         with time_machine.travel(self.expires + timedelta(seconds=1)):
             facts = storefront.page_facts("open")
-            assert facts == enrolment_policy.read_facts("open")
-        assert facts is not None
-        assert (facts.seats_taken, facts.guest_holds) == (2, 0)
+            assert facts is not None
+            assert facts.seats_taken == 2
+            assert "2</strong> seats left" in Client().get(self.url).content.decode()
 
-    def test_it_sees_the_teacher_deactivated(self) -> None:
-        CourseFactory.create(teacher=self.carol, slug="carols")
-        self.carol.is_active = False
-        self.carol.save(update_fields=["is_active"])
-        facts = storefront.page_facts("carols")
-        assert facts is not None
-        assert not enrolment_policy.decide(facts).public_reachable
+    def test_it_hides_the_page_once_the_teacher_is_switched_off(self) -> None:
+        assert Client().get(self.url).status_code == 200
+        self.alice.is_active = False
+        self.alice.save(update_fields=["is_active"])
+        assert Client().get(self.url).status_code == 404
+
+    def test_it_answers_none_for_an_unknown_course(self) -> None:
+        assert storefront.page_facts("nope") is None
 
     def test_it_takes_one_query(self) -> None:
         storefront.page_facts("open")
