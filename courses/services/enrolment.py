@@ -76,8 +76,8 @@ from django.utils import timezone
 from accounts.models import User
 from core.db import atomic_with_sqlite_retry
 from courses import enrolment_policy as policy
+from courses import events
 from courses.models import Course, Enrollment, WaitlistEntry
-from notifications import events as notification_events
 
 _seat_transaction = atomic_with_sqlite_retry
 Status = Enrollment.Status
@@ -141,7 +141,7 @@ def enroll_student(*, course: Course, student: User) -> Enrollment:
         return Enrollment.objects.get(course=locked, student=student)
     _refuse_unless_seat(answer)
     enrollment = _take_seat(locked, student, verified=True)
-    notification_events.enrolled_on_commit(enrollment)
+    events.emit(events.Enrolled(enrollment.pk))
     return enrollment
 
 
@@ -155,7 +155,7 @@ def join_waitlist(*, course: Course, student: User) -> Enrollment | WaitlistEntr
         return Enrollment.objects.get(course=locked, student=student)
     if answer.can_take_seat:
         enrollment = _take_seat(locked, student, verified=True)
-        notification_events.enrolled_on_commit(enrollment)
+        events.emit(events.Enrolled(enrollment.pk))
         return enrollment
     if not answer.can_join_waitlist:
         raise EnrolmentClosedError(answer.refusal or policy.FULL_WORDS)
@@ -246,9 +246,9 @@ def confirm_hold(*, enrollment: Enrollment) -> Enrollment:
     _move(enrollment, Status.ACTIVE, enrolled_at=now, ended_at=None, hold_expires_at=None)
     WaitlistEntry.objects.filter(course=course, student_id=enrollment.student_id).delete()
     if enrollment.hold_reason == HoldReason.GUEST:
-        notification_events.guest_registered_on_commit(enrollment)
+        events.emit(events.GuestRegistered(enrollment.pk))
     else:
-        notification_events.enrolled_on_commit(enrollment)
+        events.emit(events.Enrolled(enrollment.pk))
     return enrollment
 
 
@@ -343,12 +343,12 @@ def add_student(
             return AddResult(enrollment=None, invited=False, already_enrolled=True)
         enrollment = _take_seat(locked, user, verified=True)
         _on_commit_send(_send_added, enrollment.pk)
-        notification_events.added_by_teacher_on_commit(enrollment)
+        events.emit(events.AddedByTeacher(enrollment.pk))
         return AddResult(enrollment=enrollment, invited=False)
     user = user or _create_invited_account(email, first_name, last_name)
     enrollment = _take_seat(locked, user, verified=True)
     _on_commit_send(_send_invitation, enrollment.pk)
-    notification_events.added_by_teacher_on_commit(enrollment)
+    events.emit(events.AddedByTeacher(enrollment.pk))
     return AddResult(enrollment=enrollment, invited=True)
 
 
@@ -607,7 +607,7 @@ def _promote(course: Course) -> list[Enrollment]:
         enrollment = _take_seat(course, entry.student, verified=True)
         promoted.append(enrollment)
         _on_commit_send(_send_promoted, enrollment.pk)
-        notification_events.promoted_on_commit(enrollment)
+        events.emit(events.PromotedFromWaitlist(enrollment.pk))
     return promoted
 
 

@@ -33,10 +33,11 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
 from accounts.models import User
+from core import storage
 from core.context_processors import site as site_context
 from core.http import Request
 from core.markdown import render_markdown
-from courses import enrolment_policy, storage
+from courses import enrolment_policy
 from courses.enrolment_policy import CourseFacts
 from courses.models import Course, CourseItem, ItemKind, Visibility
 
