@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "privacy",
     "files",
     "courses",
+    "storefront",
     "messaging",
     "notifications",
 ]

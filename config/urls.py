@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("privacy.urls")),
     path("", include("files.urls")),
     path("", include("courses.urls")),
+    path("", include("storefront.urls")),
     path("", include("messaging.urls")),
     path("", include("notifications.urls")),
     *policy_urlpatterns,

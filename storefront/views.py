@@ -46,7 +46,7 @@ FRAGMENT_TTL = 60
 UPCOMING_SESSIONS = 12
 TEACHER_PAGE_SESSIONS = 60
 ENROL_BOX = "courses/enrolment/_enrol_box.html"
-PAGE = "courses/storefront/course.html"
+PAGE = "storefront/course.html"
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def _course_main(request: Request, course: Course, zone: zoneinfo.ZoneInfo) -> s
     course_zone = zone_named(course.timezone)
     sessions = session_times(_upcoming_sessions(course), course_zone, zone)
     return render_to_string(
-        "courses/storefront/_course_main.html",
+        "storefront/_course_main.html",
         {
             "course": course,
             "description_html": render_markdown(course.description),
@@ -266,7 +266,7 @@ def _storefront_context(request: Request, course: Course) -> dict[str, Any]:
     course_zone = zone_named(course.timezone)
     zone = viewer_zone(request, course_zone)
     cover_url = (
-        request.build_absolute_uri(reverse("courses:cover", args=[course.slug]))
+        request.build_absolute_uri(reverse("storefront:cover", args=[course.slug]))
         + f"?v={course.cover_id}"
         if course.cover_id
         else ""
@@ -372,7 +372,7 @@ def teacher_page(request: Request, handle: str) -> HttpResponse:
         course.seats_left = answer.seats_left  # type: ignore[attr-defined]
     response = render(
         request,
-        "courses/storefront/teacher.html",
+        "storefront/teacher.html",
         {
             "teacher": teacher,
             "courses": courses,

@@ -17,7 +17,7 @@ GINA = {"first_name": "Gina", "last_name": "Guest", "email": "gina@example.org"}
 class SharedPageRegistrationTests(LecternTestCase):
     def setUp(self) -> None:
         self.course = CourseFactory.create(teacher=self.alice, slug="watercolour", capacity=10)
-        self.page = reverse("courses:storefront", args=["watercolour"])
+        self.page = reverse("storefront:course", args=["watercolour"])
         self.register_url = reverse("courses:register", args=["watercolour"])
         self.visitor = Client(enforce_csrf_checks=True)
 

@@ -14,7 +14,7 @@ from tests.base import LecternTestCase
 class PageCacheTests(LecternTestCase):
     def setUp(self) -> None:
         self.course = CourseFactory.create(teacher=self.alice, slug="shared", capacity=5)
-        self.url = reverse("courses:storefront", args=["shared"])
+        self.url = reverse("storefront:course", args=["shared"])
 
     def test_it_serves_every_visitor_the_same_page(self) -> None:
         first, second = Client().get(self.url), Client().get(self.url)

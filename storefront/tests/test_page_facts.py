@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from courses.models import Enrollment
 from courses.tests.factories import CourseFactory, EnrollmentFactory
-from courses.views import storefront
+from storefront import views as storefront
 from tests.base import LecternTestCase
 
 
@@ -25,7 +25,7 @@ class PageFactsTests(LecternTestCase):
             hold_reason=Enrollment.HoldReason.GUEST,
             hold_expires_at=self.expires,
         )
-        self.url = reverse("courses:storefront", args=["open"])
+        self.url = reverse("storefront:course", args=["open"])
 
     def test_it_counts_active_enrolments_and_holds_until_they_expire(self) -> None:
         facts = storefront.page_facts("open")
