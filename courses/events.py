@@ -48,7 +48,7 @@ class AddedByTeacher:
 
 @dataclass(frozen=True)
 class GuestRegistered:
-    """A visitor registered for a course with their email address, and was invited."""
+    """A visitor who registered with their email address confirmed it and took their seat."""
 
     enrollment_id: int
 

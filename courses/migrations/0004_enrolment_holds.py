@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('courses', '0002_schedule_help_text'),
+        ('courses', '0003_storedfile_moves_to_files'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
