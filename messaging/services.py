@@ -5,7 +5,9 @@ version by one (`_bump`): concurrent posts are ordered, `last_message`
 always names the newest message, and the version is what polls compare.
 """
 
+import functools
 import logging
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -13,14 +15,14 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from core import markdown
 from core.db import atomic_with_sqlite_retry
-from core.markdown import render_markdown
 from courses.models import Course, Enrollment
 from courses.services.courses import concrete_user
 from files import services as files
@@ -56,6 +58,11 @@ def clean_body(body: str, *, has_files: bool = False) -> str:
             code="too_long",
         )
     return body
+
+
+def render_body(body: str) -> str:
+    """Return a message text's sanitised HTML, as stored with `markdown.RENDERER_VERSION`."""
+    return markdown.render_markdown(body) if body else ""
 
 
 def _bump(conversation_id: int, **fields: Any) -> int:
@@ -193,7 +200,8 @@ def _insert_message(
         conversation=conversation,
         author=author,
         body=body,
-        body_html=render_markdown(body) if body else "",
+        body_html=render_body(body),
+        html_version=markdown.RENDERER_VERSION,
         version=version,
     )
     Attachment.objects.bulk_create([Attachment(message=message, file=f) for f in stored])
@@ -278,9 +286,10 @@ def edit_message(*, message: Message, editor: Any, body: str) -> Message:
         return message
     message.version = _bump(message.conversation_id)
     message.body = body
-    message.body_html = render_markdown(body) if body else ""
+    message.body_html = render_body(body)
+    message.html_version = markdown.RENDERER_VERSION
     message.edited_at = timezone.now()
-    message.save(update_fields=["body", "body_html", "edited_at", "version"])
+    message.save(update_fields=["body", "body_html", "html_version", "edited_at", "version"])
     return message
 
 
@@ -325,6 +334,34 @@ def toggle_reaction(*, message: Message, user: Any, emoji: str) -> bool:
     Message.objects.filter(pk=message.pk).update(version=version)
     message.version = version
     return not removed
+
+
+def refresh_html(messages: Sequence[Message]) -> int:
+    """Render again the messages whose HTML an older renderer stored; return how many.
+
+    Called on the rows a page is about to show: stricter sanitising rules then
+    reach old messages the first time anyone reads them, in one UPDATE for the
+    whole page (and no query at all when every row is current). A row is only
+    written if its version is still the one read, so an edit or deletion at
+    the same moment is never overwritten.
+    """
+    stale = [m for m in messages if m.html_version < markdown.RENDERER_VERSION]
+    if not stale:
+        return 0
+    for message in stale:
+        message.body_html = render_body(message.body)
+        message.html_version = markdown.RENDERER_VERSION
+    _store_html(stale)
+    return len(stale)
+
+
+@_writes
+def _store_html(rendered: list[Message]) -> None:
+    unchanged = functools.reduce(operator.or_, (Q(pk=m.pk, version=m.version) for m in rendered))
+    Message.objects.filter(unchanged).update(
+        body_html=Case(*(When(pk=m.pk, then=Value(m.body_html)) for m in rendered)),
+        html_version=markdown.RENDERER_VERSION,
+    )
 
 
 # --- Reading and moderation ------------------------------------------------------------------
