@@ -95,10 +95,11 @@ def _celery_tasks_inline(django_test_environment: None) -> None:
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
-    """Start every test with an empty cache, so rate-limit counters never leak between tests.
+    """Start every test with empty caches, so rate-limit counters never leak between tests.
 
     With REDIS_URL set this empties that Redis database: point tests at a spare one.
     """
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for backend in caches.all():
+        backend.clear()

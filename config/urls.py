@@ -13,6 +13,7 @@ admin.site.site_title = "Lectern admin"
 urlpatterns = [
     path("", course_dashboard.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("csrf-token/", core_views.csrf_token, name="csrf_token"),
     path("dashboard/", course_dashboard.dashboard, name="dashboard"),
     path("accounts/signup/", account_views.signup, name="account_signup"),
     # allauth's own sessions list is replaced by Settings → Sessions.
@@ -22,6 +23,7 @@ urlpatterns = [
     path("", include("privacy.urls")),
     path("", include("files.urls")),
     path("", include("courses.urls")),
+    path("", include("storefront.urls")),
     path("", include("messaging.urls")),
     path("", include("notifications.urls")),
     *policy_urlpatterns,

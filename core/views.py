@@ -5,9 +5,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from core import ratelimit
 
@@ -54,6 +56,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def too_many_requests(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Answer allauth's rate-limit refusals with our page and a retry time."""
     return ratelimit.too_many_requests(request, ratelimit.retry_after_for_path(request))
+
+
+@never_cache
+@require_safe
+def csrf_token(request: HttpRequest) -> JsonResponse:
+    """Give this browser its CSRF token, for forms on pages every visitor shares.
+
+    Such pages are cached whole, so they can't hold a token; their forms fetch
+    one here just before they are sent. Other sites can't read the answer.
+    """
+    return JsonResponse({"token": get_token(request)})
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

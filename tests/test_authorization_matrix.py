@@ -55,6 +55,7 @@ ACCOUNT_ENTRIES: dict[str, Entry] = {
     # Site
     "home": Entry(get=guests_only()),
     "healthz": Entry(get=everyone(OK)),
+    "csrf_token": Entry(get=everyone(OK)),
     "dashboard": Entry(get=signed_in()),
     # Policies
     "terms": Entry(get=everyone(OK)),

@@ -121,7 +121,7 @@ class Course(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("courses:storefront", args=[self.slug])
+        return reverse("storefront:course", args=[self.slug])
 
     @property
     def is_free(self) -> bool:

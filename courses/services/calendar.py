@@ -39,7 +39,7 @@ _TEACHER_ITEM_PAGES: tuple[tuple[str, str], ...] = (
 _MEMBER_ITEM_PAGES: tuple[tuple[str, str], ...] = (
     ("courses:item", "item"),
     ("courses:course", "course"),
-    ("courses:storefront", "course"),
+    ("storefront:course", "course"),
 )
 
 

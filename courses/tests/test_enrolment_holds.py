@@ -108,7 +108,7 @@ class PaymentHoldTests(LecternTestCase):
     def test_it_shows_the_hold_to_the_student_and_on_the_roster(self) -> None:
         enrolment.hold_seat(course=self.course, student=self.bob)
         self.login(self.bob)
-        page = self.client.get(reverse("courses:storefront", args=["ceramics"]))
+        page = self.client.get(reverse("storefront:course", args=["ceramics"]))
         assert page.context["answer"].offer == enrolment_policy.Offer.ENROL
         self.login(self.alice)
         roster = self.client.get(reverse("courses:roster", args=["ceramics"]))
@@ -182,9 +182,9 @@ class GuestHoldTests(LecternTestCase):
         self.register("nobody1@example.org")
         self.register("nobody2@example.org")
         self.login(self.bob)
-        page = self.client.get(reverse("courses:storefront", args=["choir"]))
+        page = self.client.get(reverse("storefront:course", args=["choir"]))
         assert page.context["answer"].offer == enrolment_policy.Offer.ENROL
-        visitor = self.new_client().get(reverse("courses:storefront", args=["choir"]))
+        visitor = self.new_client().get(reverse("storefront:course", args=["choir"]))
         assert visitor.context["answer"].offer == enrolment_policy.Offer.LOG_IN_TO_WAIT
 
     def test_another_visitor_is_refused_while_guests_hold_every_seat(self) -> None:
@@ -226,7 +226,7 @@ class GuestHoldTests(LecternTestCase):
         assert WaitlistEntry.objects.filter(student=gina, course=self.course).exists()
         self.assertRedirects(
             response,
-            reverse("courses:storefront", args=["choir"]),
+            reverse("storefront:course", args=["choir"]),
             fetch_redirect_response=False,
         )
 
@@ -276,7 +276,7 @@ class CachedPageTests(LecternTestCase):
     def test_a_visitors_cached_page_frees_the_seat_when_the_hold_lapses(self) -> None:
         course = CourseFactory.create(teacher=self.alice, slug="ceramics", capacity=1)
         hold = enrolment.hold_seat(course=course, student=self.bob)
-        url = reverse("courses:storefront", args=["ceramics"])
+        url = reverse("storefront:course", args=["ceramics"])
         self.assertContains(self.new_client().get(url), "Log in to join the waitlist")
         with time_machine.travel(expiry(hold) + timedelta(seconds=1)):
             self.assertContains(self.new_client().get(url), "Register for free")

@@ -130,7 +130,7 @@ def test_it_gives_the_same_answer_through_every_entry_point(
         return client_for(student)
 
     slug = course.slug
-    got = {"page": page_answer(browser().get(reverse("courses:storefront", args=[slug])))}
+    got = {"page": page_answer(browser().get(reverse("storefront:course", args=[slug])))}
     # Each door is tried on a fresh copy of the situation, so one can't change the next.
     for door, url, data in [
         ("enrol", reverse("courses:enroll", args=[slug]), {}),

@@ -74,8 +74,8 @@ class EnrollViewTests(LecternTestCase):
         carol_course = CourseFactory.create(teacher=self.carol, slug="gone")
         User.objects.filter(pk=self.carol.pk).update(is_active=False)
         self.login(self.bob)
-        for name in ("courses:enroll", "courses:join_waitlist", "courses:storefront"):
-            method = self.client.get if name == "courses:storefront" else self.client.post
+        for name in ("courses:enroll", "courses:join_waitlist", "storefront:course"):
+            method = self.client.get if name == "storefront:course" else self.client.post
             assert method(reverse(name, args=["gone"])).status_code == 404, name
         assert not Enrollment.objects.filter(course=carol_course).exists()
 

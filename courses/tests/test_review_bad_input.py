@@ -82,7 +82,7 @@ class FarDatesTests(LecternTestCase):
         assert not CourseItem.objects.exists()
         # The public page, the course page and the calendar stay up.
         anonymous = Client(raise_request_exception=False)
-        assert anonymous.get(reverse("courses:storefront", args=["utc"])).status_code == 200
+        assert anonymous.get(reverse("storefront:course", args=["utc"])).status_code == 200
         assert self.client.get(reverse("courses:course", args=["utc"])).status_code == 200
         assert self.client.get(reverse("courses:calendar")).status_code == 200
 

@@ -15,7 +15,7 @@ class HomeTests(LecternTestCase):
         response = self.client.get(reverse("home"))
         html = response.content.decode()
         assert [c.title for c in response.context["featured"]] == ["Open course"]
-        assert reverse("courses:storefront", args=["open"]) in html
+        assert reverse("storefront:course", args=["open"]) in html
         assert "$25.00" in html
         for hidden in ("Link only", "Not ready", "Finished"):
             assert hidden not in html

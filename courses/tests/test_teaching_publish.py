@@ -25,7 +25,7 @@ class PublishTests(LecternTestCase):
         self.course.refresh_from_db()
         assert self.course.visibility == Visibility.PUBLIC
         assert self.course.published_at is not None
-        assert self.client.get(reverse("courses:storefront", args=["clay"])).status_code == 200
+        assert self.client.get(reverse("storefront:course", args=["clay"])).status_code == 200
 
     def test_it_publishes_as_unlisted(self) -> None:
         self.post("teach_course_publish", {"visibility": "unlisted"})
@@ -74,7 +74,7 @@ class PublishTests(LecternTestCase):
         assert self.course.visibility == Visibility.DRAFT
         assert self.course.published_at == first
         self.login(self.bob)
-        assert self.client.get(reverse("courses:storefront", args=["clay"])).status_code == 404
+        assert self.client.get(reverse("storefront:course", args=["clay"])).status_code == 404
 
     def test_it_archives_and_restores(self) -> None:
         self.post("teach_course_publish", {"visibility": "public"})
@@ -82,9 +82,9 @@ class PublishTests(LecternTestCase):
         self.assertRedirects(response, self.manage)
         self.course.refresh_from_db()
         assert self.course.is_archived
-        assert self.client.get(reverse("courses:storefront", args=["clay"])).status_code == 200
+        assert self.client.get(reverse("storefront:course", args=["clay"])).status_code == 200
         self.login(self.bob)
-        assert self.client.get(reverse("courses:storefront", args=["clay"])).status_code == 404
+        assert self.client.get(reverse("storefront:course", args=["clay"])).status_code == 404
         self.login(self.alice)
         self.post("teach_course_archive", {"restore": "1"})
         self.course.refresh_from_db()

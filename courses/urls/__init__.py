@@ -1,11 +1,10 @@
 """The courses app's URLs, one module per area."""
 
-from courses.urls import calendar, enrolment, storefront, teaching, work
+from courses.urls import calendar, enrolment, teaching, work
 
 app_name = "courses"
 
 urlpatterns = [
-    *storefront.urlpatterns,
     *teaching.urlpatterns,
     *enrolment.urlpatterns,
     *work.urlpatterns,

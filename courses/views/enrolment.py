@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import signup_rules
@@ -78,10 +77,6 @@ def enroll(request: AuthedRequest, slug: str) -> HttpResponse:
 
 
 @never_cache
-# Registering never signs anyone in and changes nothing for the visitor's own
-# session, so a forged request can do no more than the form itself. Leaving CSRF
-# out keeps the storefront's form valid in pages cached for anonymous visitors.
-@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def register(request: Request, slug: str) -> HttpResponse:
     """Hold a seat for a visitor who registers for a free course with a name and an email."""

@@ -21,8 +21,8 @@ class HiddenTests(LecternTestCase):
         self.alice.refresh_from_db()
 
     def test_it_closes_the_teachers_pages(self) -> None:
-        storefront = reverse("courses:storefront", args=[self.course.slug])
-        teacher_page = reverse("courses:teacher_page", args=[self.alice.handle])
+        storefront = reverse("storefront:course", args=[self.course.slug])
+        teacher_page = reverse("storefront:teacher_page", args=[self.alice.handle])
         assert self.client.get(storefront).status_code == 200
         deletion.request_deletion(user=self.alice)
         assert self.client.get(storefront).status_code == 404
@@ -39,7 +39,7 @@ class HiddenTests(LecternTestCase):
     def test_it_brings_everything_back_on_cancel(self) -> None:
         request = deletion.request_deletion(user=self.alice)
         deletion.cancel(request)
-        storefront = reverse("courses:storefront", args=[self.course.slug])
+        storefront = reverse("storefront:course", args=[self.course.slug])
         assert self.client.get(storefront).status_code == 200
         assert self.course in course_services.featured_courses()
 

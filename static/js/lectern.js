@@ -4,6 +4,57 @@
 
   var doc = document.documentElement;
 
+  /* CSRF tokens for pages every visitor shares. Such a page (a course's storefront) is cached
+     whole, so its forms hold no token; each says where to fetch this browser's own
+     (data-csrf-from), and gets it just before it is sent. */
+  var tokenRequest = null;
+
+  function tokenField(form) {
+    var field = form.querySelector('input[name="csrfmiddlewaretoken"]');
+    if (!field) {
+      field = document.createElement("input");
+      field.type = "hidden";
+      field.name = "csrfmiddlewaretoken";
+      form.prepend(field);
+    }
+    return field;
+  }
+
+  function csrfToken(form) {
+    var field = tokenField(form);
+    if (field.value || !form.hasAttribute("data-csrf-from")) return Promise.resolve(field.value);
+    if (!tokenRequest) {
+      tokenRequest = fetch(form.getAttribute("data-csrf-from"), {
+        credentials: "same-origin",
+        cache: "no-store",
+        headers: { Accept: "application/json" },
+      }).then(function (response) {
+        if (!response.ok) throw new Error("No CSRF token: " + response.status);
+        return response.json();
+      }).then(function (data) {
+        return data.token;
+      });
+      tokenRequest.catch(function () { tokenRequest = null; });
+    }
+    return tokenRequest.then(function (token) {
+      field.value = token;
+      return token;
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.matches("form[data-csrf-from]")) return;
+    if (form.matches("[data-color-scheme-form]") || tokenField(form).value) return;
+    event.preventDefault();
+    csrfToken(form).then(function () {
+      form.submit();
+    }, function () {
+      /* The form's own page holds the same form with a token. */
+      window.location.assign(form.action);
+    });
+  });
+
   /* Colour scheme: switch at once, save in the background (the view answers 204 to htmx-style
      requests). Without JavaScript the same form posts and comes back to the page. */
   function setScheme(scheme) {
@@ -25,13 +76,15 @@
     if (!button || button.name !== "color_scheme") return;
     event.preventDefault();
     setScheme(button.value);
-    var data = new FormData(form);
-    data.set("color_scheme", button.value);
-    fetch(form.action, {
-      method: "POST",
-      body: data,
-      credentials: "same-origin",
-      headers: { "HX-Request": "true" },
+    csrfToken(form).then(function () {
+      var data = new FormData(form);
+      data.set("color_scheme", button.value);
+      return fetch(form.action, {
+        method: "POST",
+        body: data,
+        credentials: "same-origin",
+        headers: { "HX-Request": "true" },
+      });
     }).then(function (response) {
       if (!response.ok) form.submit();
     }).catch(function () {

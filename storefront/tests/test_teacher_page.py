@@ -15,7 +15,7 @@ class TeacherPageTests(LecternTestCase):
         self.alice.handle = "alice"
         self.alice.timezone = "Europe/Paris"
         self.alice.save()
-        self.url = reverse("courses:teacher_page", args=["alice"])
+        self.url = reverse("storefront:teacher_page", args=["alice"])
 
     def test_it_lists_public_courses_only(self) -> None:
         CourseFactory.create(teacher=self.alice, title="Open course")
@@ -50,7 +50,7 @@ class TeacherPageTests(LecternTestCase):
             ["Next day"],
         ]
         html = response.content.decode()
-        assert reverse("courses:storefront", args=["clay"]) in html
+        assert reverse("storefront:course", args=["clay"]) in html
         # Visitors see times in the teacher's zone (Paris), with the course's named when it differs.
         assert "10:00" in html
         assert "09:00 Europe/London" in html
@@ -74,10 +74,11 @@ class TeacherPageTests(LecternTestCase):
         assert "No sessions scheduled" in html
 
     def test_it_is_a_404_for_an_unknown_handle_or_a_non_teacher(self) -> None:
-        assert self.client.get(reverse("courses:teacher_page", args=["nobody"])).status_code == 404
+        nobody = reverse("storefront:teacher_page", args=["nobody"])
+        assert self.client.get(nobody).status_code == 404
         self.bob.handle = "bob"
         self.bob.save()
-        assert self.client.get(reverse("courses:teacher_page", args=["bob"])).status_code == 404
+        assert self.client.get(reverse("storefront:teacher_page", args=["bob"])).status_code == 404
 
     def test_it_is_cacheable_for_visitors(self) -> None:
         response = self.client.get(self.url)

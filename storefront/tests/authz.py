@@ -50,11 +50,13 @@ def _handle(ctx: Context) -> str:
 
 ENTRIES: dict[str, Entry] = {
     # A draft is a 404 for everyone but its teacher; public pages are tested in their own files.
-    "courses:storefront": Entry(
-        get=ALICE_ONLY, url=lambda ctx: reverse("courses:storefront", args=[DRAFT])
+    "storefront:course": Entry(
+        get=ALICE_ONLY, url=lambda ctx: reverse("storefront:course", args=[DRAFT])
     ),
-    "courses:cover": Entry(get=ALICE_ONLY, url=lambda ctx: reverse("courses:cover", args=[DRAFT])),
-    "courses:teacher_page": Entry(
-        get=everyone(OK), url=lambda ctx: reverse("courses:teacher_page", args=[_handle(ctx)])
+    "storefront:cover": Entry(
+        get=ALICE_ONLY, url=lambda ctx: reverse("storefront:cover", args=[DRAFT])
+    ),
+    "storefront:teacher_page": Entry(
+        get=everyone(OK), url=lambda ctx: reverse("storefront:teacher_page", args=[_handle(ctx)])
     ),
 }

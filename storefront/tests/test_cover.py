@@ -16,7 +16,7 @@ class CoverTests(TemporaryStorageMixin, LecternTestCase):
 
     def test_it_streams_the_cover_of_a_public_course(self) -> None:
         self.make("open")
-        response = self.client.get(reverse("courses:cover", args=["open"]))
+        response = self.client.get(reverse("storefront:cover", args=["open"]))
         assert response.status_code == 200
         assert response["Content-Type"] == "image/png"
         assert response.getvalue() == image_bytes("PNG")
@@ -24,11 +24,11 @@ class CoverTests(TemporaryStorageMixin, LecternTestCase):
 
     def test_it_streams_the_cover_of_an_unlisted_course(self) -> None:
         self.make("quiet", unlisted=True)
-        assert self.client.get(reverse("courses:cover", args=["quiet"])).status_code == 200
+        assert self.client.get(reverse("storefront:cover", args=["quiet"])).status_code == 200
 
     def test_a_drafts_cover_is_for_its_teacher_only(self) -> None:
         self.make("draft", draft=True)
-        url = reverse("courses:cover", args=["draft"])
+        url = reverse("storefront:cover", args=["draft"])
         assert self.client.get(url).status_code == 404
         assert self.new_client(self.carol).get(url).status_code == 404
         response = self.new_client(self.alice).get(url)
@@ -37,4 +37,4 @@ class CoverTests(TemporaryStorageMixin, LecternTestCase):
 
     def test_it_is_a_404_without_a_cover(self) -> None:
         CourseFactory.create(slug="bare")
-        assert self.client.get(reverse("courses:cover", args=["bare"])).status_code == 404
+        assert self.client.get(reverse("storefront:cover", args=["bare"])).status_code == 404

@@ -2,28 +2,26 @@
 
 These are the most visited pages, so each is a fixed, small number of queries.
 Anonymous visitors get a response shared caches may keep for a minute. The
-course page a visitor sees is kept whole in the cache, keyed by the course's
+course page a visitor sees is the same for every visitor: it holds no CSRF
+token (its forms fetch one when they are sent) and nothing about the person
+reading it, so it is kept whole in the cache, keyed by the course's
 `updated_at` (every change to the course or its items moves it on) and its
-seats taken, with the CSRF token left out and put back per response; the one
-query left per visit reads those two. Signed-in people get the page built for
-them, its costly part (rendered Markdown and the sessions) shared from the cache.
+seats taken; the one query left per visit reads those two. Signed-in people
+get the page built for them, its costly part (rendered Markdown and the
+sessions) shared from the cache.
 """
 
 import hashlib
-import threading
-import time
 import zoneinfo
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db.models import F
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
@@ -48,7 +46,7 @@ FRAGMENT_TTL = 60
 UPCOMING_SESSIONS = 12
 TEACHER_PAGE_SESSIONS = 60
 ENROL_BOX = "courses/enrolment/_enrol_box.html"
-PAGE = "courses/storefront/course.html"
+PAGE = "storefront/course.html"
 
 
 @dataclass(frozen=True)
@@ -120,7 +118,7 @@ def _course_main(request: Request, course: Course, zone: zoneinfo.ZoneInfo) -> s
     course_zone = zone_named(course.timezone)
     sessions = session_times(_upcoming_sessions(course), course_zone, zone)
     return render_to_string(
-        "courses/storefront/_course_main.html",
+        "storefront/_course_main.html",
         {
             "course": course,
             "description_html": render_markdown(course.description),
@@ -158,25 +156,18 @@ def og_description(course: Course) -> str:
     return Truncator(" ".join(text.split())).chars(200)
 
 
-# Stands in for the CSRF token in a page cached for every visitor; each response
-# gets the visitor's own token in its place.
-CSRF_PLACEHOLDER = "csrf-token-placeholder-7d1e9b5c"
-
-
 def page_facts(slug: str) -> CourseFacts | None:
-    """Read the few facts the cached page depends on, in one query (the enrolment policy's)."""
+    """Read what the cached page depends on: the enrolment policy's facts, in one query."""
     return enrolment_policy.read_facts(slug)
 
 
-def _shared_page_key(request: Request, facts: CourseFacts) -> str | None:
-    """Return the cache key of the whole page as any visitor sees it, or None if it can't be shared.
+def _shared_page_key(request: Request, facts: CourseFacts) -> str:
+    """Return the cache key of the whole page as every visitor sees it.
 
     The key moves with everything the page shows: the course and its items
     (`updated_at`), the seats taken, and the visitor's colour scheme, language
-    and host. A page with a query string or a pending message is built afresh.
+    and host.
     """
-    if request.user.is_authenticated or request.GET or "messages" in request.COOKIES:
-        return None
     scheme = request.COOKIES.get("color_scheme", "system")
     if scheme not in ("light", "dark", "system"):
         scheme = "system"
@@ -192,65 +183,38 @@ def _shared_page_key(request: Request, facts: CourseFacts) -> str | None:
         ]
     )
     # Hashed: the host and timestamp hold characters some cache backends refuse in keys.
-    return f"storefront:page:v2:{facts.pk}:{hashlib.sha256(parts.encode()).hexdigest()}"
-
-
-class _RecentPages:
-    """The last few shared pages, kept in this process for a short while.
-
-    The key comes from the database on every visit, so a kept page is never
-    out of date with the course or its seats; the time limit bounds how long
-    time-dependent parts (which sessions are upcoming) may lag, as the shared
-    cache's own expiry does. Reading it here saves the round trip to the
-    shared cache on the most visited page.
-    """
-
-    def __init__(self, size: int, ttl: float) -> None:
-        self.size, self.ttl = size, ttl
-        self._pages: OrderedDict[str, tuple[float, str]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> str | None:
-        with self._lock:
-            kept = self._pages.get(key)
-            if kept is None or kept[0] < time.monotonic():
-                return None
-            self._pages.move_to_end(key)
-            return kept[1]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._pages.clear()
-
-    def put(self, key: str, html: str) -> None:
-        with self._lock:
-            self._pages[key] = (time.monotonic() + self.ttl, html)
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.size:
-                self._pages.popitem(last=False)
-
-
-_recent_pages = _RecentPages(size=64, ttl=10)
+    return f"storefront:page:v3:{facts.pk}:{hashlib.sha256(parts.encode()).hexdigest()}"
 
 
 def _cached_page(key: str) -> str | None:
-    html = _recent_pages.get(key)
+    """Return the kept page from this worker's memory, else from the shared cache.
+
+    The key comes from the database on every visit, so a kept page is never out
+    of date with the course or its seats; the local copy's short life bounds how
+    long time-dependent parts (which sessions are upcoming) may lag, as the
+    shared cache's own expiry does.
+    """
+    html = caches["local"].get(key)
     if html is None:
         html = cache.get(key)
         if html is not None:
-            _recent_pages.put(key, html)
+            caches["local"].set(key, html)
     return html
 
 
-def _shared_context(request: Request) -> dict[str, Any]:
-    """Return what the context processors give a visitor, with the CSRF token held back."""
-    return {
-        **site_context(request),
-        "request": request,
-        "user": request.user,
-        "messages": [],
-        "csrf_token": CSRF_PLACEHOLDER,
-    }
+def _keep_page(key: str, html: str) -> None:
+    cache.set(key, html, PUBLIC_MAX_AGE)
+    caches["local"].set(key, html)
+
+
+def _shared_page(request: Request, course: Course) -> str:
+    """Render the page as any visitor sees it: no CSRF token, no messages, nobody signed in.
+
+    Forms on it say where to fetch a token (`data-csrf-from`) instead of holding one.
+    """
+    context = _storefront_context(request, course)
+    shared = {**site_context(request), "request": request, "user": request.user}
+    return get_template(PAGE).render({**context, **shared, "messages": [], "csrf_token": ""})
 
 
 def _load_course(slug: str) -> Course | None:
@@ -261,23 +225,7 @@ def _load_course(slug: str) -> Course | None:
 def storefront(request: Request, slug: str) -> HttpResponse:
     """Show a course's public page: what it is, when, who teaches it, the price and seats."""
     if not request.user.is_authenticated:
-        facts = page_facts(slug)
-        if facts is None or not enrolment_policy.decide(facts).public_reachable:
-            raise Http404
-        key = _shared_page_key(request, facts)
-        html = _cached_page(key) if key else None
-        if html is None:
-            course = _load_course(slug)
-            if course is None:
-                raise Http404
-            context = _storefront_context(request, course)
-            if key is None:
-                return _public_cache(render(request, PAGE, context), request, shareable=True)
-            html = get_template(PAGE).render({**context, **_shared_context(request)})
-            cache.set(key, html, PUBLIC_MAX_AGE)
-            _recent_pages.put(key, html)
-        response = HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
-        return _public_cache(response, request, shareable=True)
+        return _visitor_storefront(request, slug)
     course = _load_course(slug)
     if course is None:
         raise Http404
@@ -288,12 +236,37 @@ def storefront(request: Request, slug: str) -> HttpResponse:
     return _public_cache(response, request, shareable=context["answer"].public_reachable)
 
 
+def _visitor_storefront(request: Request, slug: str) -> HttpResponse:
+    """Serve the page every visitor shares, from the cache when the course hasn't changed."""
+    facts = page_facts(slug)
+    if facts is None or not enrolment_policy.decide(facts).public_reachable:
+        raise Http404
+    if "messages" in request.COOKIES:
+        # A message left for this visitor (after registering, say) is theirs alone.
+        course = _load_course(slug)
+        if course is None:
+            raise Http404
+        response = render(request, PAGE, _storefront_context(request, course))
+        return _public_cache(response, request, shareable=False)
+    # Query strings (campaign tags) are endless: such pages are built afresh, never kept.
+    key = None if request.GET else _shared_page_key(request, facts)
+    html = _cached_page(key) if key else None
+    if html is None:
+        course = _load_course(slug)
+        if course is None:
+            raise Http404
+        html = _shared_page(request, course)
+        if key:
+            _keep_page(key, html)
+    return _public_cache(HttpResponse(html), request, shareable=True)
+
+
 def _storefront_context(request: Request, course: Course) -> dict[str, Any]:
     answer = enrolment_policy.answer_for(request.user, course)
     course_zone = zone_named(course.timezone)
     zone = viewer_zone(request, course_zone)
     cover_url = (
-        request.build_absolute_uri(reverse("courses:cover", args=[course.slug]))
+        request.build_absolute_uri(reverse("storefront:cover", args=[course.slug]))
         + f"?v={course.cover_id}"
         if course.cover_id
         else ""
@@ -399,7 +372,7 @@ def teacher_page(request: Request, handle: str) -> HttpResponse:
         course.seats_left = answer.seats_left  # type: ignore[attr-defined]
     response = render(
         request,
-        "courses/storefront/teacher.html",
+        "storefront/teacher.html",
         {
             "teacher": teacher,
             "courses": courses,
