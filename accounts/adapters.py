@@ -27,6 +27,7 @@ class AccountAdapter(DefaultAccountAdapter):
         return email
 
     def get_client_ip(self, request: HttpRequest) -> str:
+        """Key allauth's limits on the same address as ours, never failing for want of one."""
         return client_ip(request)
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:

@@ -127,6 +127,37 @@ class GuestRegistrationTests(LecternTestCase):
         assert "Retry-After" in response
         assert not User.objects.filter(email="one.too.many@example.org").exists()
 
+    @override_settings(
+        SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"),
+        TRUSTED_PROXY_COUNT=0,
+        ALLAUTH_TRUSTED_PROXY_COUNT=0,
+    )
+    def test_it_limits_registrations_whatever_forwarded_for_says(self) -> None:
+        statuses = [
+            self.client.post(
+                self.url,
+                {"first_name": "G", "last_name": "G", "email": f"guest{n}@example.org"},
+                headers={"X-Forwarded-For": f"198.51.100.{n}"},
+            ).status_code
+            for n in range(GUEST_REGISTRATIONS.count + 3)
+        ]
+
+        assert statuses == [200] * GUEST_REGISTRATIONS.count + [429] * 3
+
+    @override_settings(TRUSTED_PROXY_COUNT=1, ALLAUTH_TRUSTED_PROXY_COUNT=1)
+    def test_it_limits_registrations_per_address_our_proxy_saw(self) -> None:
+        def register_via_proxy(n: int, seen: str) -> int:
+            return self.client.post(
+                self.url,
+                {"first_name": "G", "last_name": "G", "email": f"guest{n}@example.org"},
+                headers={"X-Forwarded-For": f"198.51.100.{n}, {seen}"},
+            ).status_code
+
+        statuses = [register_via_proxy(n, "203.0.113.5") for n in range(GUEST_REGISTRATIONS.count)]
+        assert statuses == [200] * GUEST_REGISTRATIONS.count
+        assert register_via_proxy(90, "203.0.113.5") == 429
+        assert register_via_proxy(91, "203.0.113.6") == 200
+
     def test_it_refuses_a_paid_course(self) -> None:
         CourseFactory.create(teacher=self.alice, paid=True, slug="paid")
         self.client.post(reverse("courses:register", args=["paid"]))
