@@ -6,13 +6,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services, signup_rules
 from accounts.forms import PreferencesForm, ProfileForm
 from accounts.models import ColorScheme
-from core.http import AuthedRequest, Request
+from core.http import AuthedRequest, Request, safe_next_path
 from core.ratelimit import Limit, client_ip, hit, too_many_requests
 from courses import selectors
 from courses.services import courses as course_services
@@ -91,9 +90,7 @@ def set_color_scheme(request: Request) -> HttpResponse:
         return HttpResponse("Unknown colour scheme.", status=400, content_type="text/plain")
     if request.user.is_authenticated:
         services.update_user(user=request.user, fields={"color_scheme": scheme})
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = "/"
+    next_url = safe_next_path(request, request.POST.get("next")) or "/"
     response = HttpResponse(status=204) if request.htmx else redirect(next_url)
     _remember_color_scheme(response, scheme)
     return response

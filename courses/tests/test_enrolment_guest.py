@@ -247,6 +247,15 @@ class InvitationLinkTests(LecternTestCase):
         tampered = re.sub(r"/join/([^/]+)/([^/]+)/", r"/join/\1/\2x/", self.link)
         self.assertContains(self.client.get(tampered), "has expired", status_code=400)
 
+    def test_it_refuses_a_link_whose_account_id_is_not_base_36(self) -> None:
+        key = self.link.split("/")[3]
+        for uid in ("%00", "a%00b", "%C3%A9", "-1"):
+            response = self.client.get(f"/join/{uid}/{key}/")
+            self.assertContains(response, "has expired", status_code=400)
+        self.client.get(self.link)  # the key now sits in the session
+        response = self.client.get("/join/%00/set-password/")
+        self.assertContains(response, "has expired", status_code=400)
+
     def test_it_refuses_a_weak_password_and_keeps_the_link_usable(self) -> None:
         response = self.follow_and_choose(password="123")
         assert response.status_code == 400

@@ -191,8 +191,11 @@ def accept_invite(request: Request, uidb36: str, key: str) -> HttpResponse:
 
 def _invited_user(uidb36: str, key: str) -> User | None:
     """Return the not-yet-claimed account the link is for, when the key is still good."""
+    # allauth's form fails on an id that isn't base 36 (a NUL byte, say) instead of refusing it.
+    if not key or not (uidb36.isascii() and uidb36.isalnum()):
+        return None
     token_form = UserTokenForm(data={"uidb36": uidb36, "key": key})
-    if not key or not token_form.is_valid():
+    if not token_form.is_valid():
         return None
     user = token_form.reset_user
     return user if user is not None and services.is_unclaimed(user) else None
