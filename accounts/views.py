@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import services, signup_rules
 from accounts.forms import PreferencesForm, ProfileForm
@@ -20,6 +20,7 @@ COLOR_SCHEME_COOKIE = "color_scheme"
 _SESSION_ENDS = Limit("end_session", count=30, window=60)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     """Refuse sign-up from countries Lectern can't serve, before anything is stored."""
     country = signup_rules.blocked_signup_country(request)
@@ -34,6 +35,7 @@ def signup_closed(request: HttpRequest, country: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def dashboard(request: AuthedRequest) -> HttpResponse:
     """Show a teacher their courses and what needs attention; a student what they follow."""
     user = request.user
@@ -97,6 +99,7 @@ def set_color_scheme(request: Request) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def settings_sessions(request: AuthedRequest) -> HttpResponse:
     sessions = services.sessions_for(request.user)
     return render(

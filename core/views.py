@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseServerError, Json
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from core import ratelimit
 from courses.services import courses as course_services
@@ -14,6 +15,7 @@ from courses.services import courses as course_services
 logger = logging.getLogger(__name__)
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """Introduce Lectern to visitors, with public courses open for enrolment."""
     if request.user.is_authenticated:
@@ -40,6 +42,7 @@ def _check_broker() -> None:
 
 
 @never_cache
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """Report whether the database, the cache and (when configured) the broker answer."""
     checks = {"database": _check_database, "cache": _check_cache}

@@ -12,7 +12,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import signup_rules
 from accounts import views as account_views
@@ -232,6 +232,7 @@ def _render_roster(
 
 
 @login_required
+@require_safe
 def roster(request: AuthedRequest, slug: str) -> HttpResponse:
     course = access.get_course_for_teacher(request.user, slug)
     return _render_roster(request, course, AddStudentForm())

@@ -12,6 +12,7 @@ from privacy.forms import AcceptPoliciesForm
 from privacy.middleware import SESSION_KEY
 
 
+@require_safe
 def policy_page(request: HttpRequest, slug: str) -> HttpResponse:
     doc = documents.documents().get(slug)
     if doc is None:
