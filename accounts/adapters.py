@@ -54,6 +54,15 @@ class AccountAdapter(DefaultAccountAdapter):
         )
         return super().render_mail(template_prefix, email, context, headers)
 
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        """Count failed log-ins per account, whatever host name or port the request used.
+
+        allauth's own key starts with the request's host, port included, so
+        naming another port of an allowed host would start a fresh count.
+        """
+        login = credentials.get("email", credentials.get("username", ""))
+        return f"{urlsplit(settings.SITE_URL).netloc}:{str(login).lower()}"
+
     def get_client_ip(self, request: HttpRequest) -> str:
         """Key allauth's limits on the same address as ours, never failing for want of one."""
         return client_ip(request)
