@@ -13,10 +13,13 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 # Stripe's zero-decimal currencies: the amount is in whole units.
 ZERO_DECIMAL = frozenset(
-    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split()
-)
+    {
+        "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA",
+        "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF",
+    }
+)  # fmt: skip
 # Stripe's three-decimal currencies: amounts in thousandths, rounded to tens.
-THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
+THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
 # Two decimals in the API, but only whole units can be charged (ISK 5 is 500).
 WHOLE_UNITS_ONLY = frozenset({"ISK"})
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from allauth.core.internal import httpkit
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 

@@ -34,9 +34,7 @@ def _view_module(url: str) -> str:
 
 
 @pytest.mark.parametrize("pattern", PATTERNS, ids=lambda p: p.key)
-def test_it_refuses_methods_a_page_does_not_take(
-    pattern: Pattern, people: dict[str, User]
-) -> None:
+def test_it_refuses_methods_a_page_does_not_take(pattern: Pattern, people: dict[str, User]) -> None:
     entry = matrix_entry(pattern)
     assert entry is not None, f"{pattern} has no authorization-matrix entry"
     if entry.get is None or pattern.key in NOT_YET:
@@ -51,10 +49,9 @@ def test_it_refuses_methods_a_page_does_not_take(
         pytest.skip("nobody reads this page")
     person = readers[-1]
     client = Client()
-    if PERSONS[person]:
-        client.force_login(
-            people[PERSONS[person]], backend="django.contrib.auth.backends.ModelBackend"
-        )
+    username = PERSONS[person]
+    if username:
+        client.force_login(people[username], backend="django.contrib.auth.backends.ModelBackend")
 
     answers = {method: client.generic(method, url).status_code for method in NOT_TAKEN}
 

@@ -100,7 +100,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, list[str], Path]]:
     try:
         for _ in range(200):
             try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=5)  # noqa: S310
+                urllib.request.urlopen(f"{base}/healthz", timeout=5)
                 break
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.05)  # waiting for a process to listen, not for the clock
@@ -129,7 +129,7 @@ def browse(base: str, session_key: str) -> list[int]:
 
 
 class NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
         return None
 
 

@@ -13,14 +13,12 @@ ADMIN_LOGIN = reverse("admin:login")
 LOGIN = reverse("account_login")
 
 
-def from_ip(ip: str, **defaults: str) -> Client:
-    return Client(REMOTE_ADDR=ip, **defaults)
+def from_ip(ip: str, host: str = "testserver") -> Client:
+    return Client(REMOTE_ADDR=ip, headers={"Host": host})
 
 
 def guess_at_admin(client: Client, email: str, password: str = "wrong password"):
-    return client.post(
-        ADMIN_LOGIN, {"username": email, "password": password, "next": "/admin/"}
-    )
+    return client.post(ADMIN_LOGIN, {"username": email, "password": password, "next": "/admin/"})
 
 
 def test_it_refuses_an_account_after_repeated_wrong_passwords(staff: User) -> None:
@@ -65,7 +63,7 @@ def test_it_refuses_an_address_guessing_many_accounts(db: None) -> None:
 def test_it_keeps_the_lockout_whatever_host_and_port_are_named(staff: User) -> None:
     statuses = [
         guess_at_admin(
-            from_ip(f"198.51.100.{n + 1}", headers={"Host": f"localhost:{8000 + n}"}), staff.email
+            from_ip(f"198.51.100.{n + 1}", host=f"localhost:{8000 + n}"), staff.email
         ).status_code
         for n in range(6)
     ]

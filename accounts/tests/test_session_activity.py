@@ -67,9 +67,7 @@ def test_it_updates_last_seen_once_the_interval_has_passed(browser: Client) -> N
 
         clock.shift(1)
         browser.get(reverse("dashboard"))
-        assert row(browser).last_seen_at == first_seen + timedelta(
-            seconds=SESSION_ACTIVITY_SECONDS
-        )
+        assert row(browser).last_seen_at == first_seen + timedelta(seconds=SESSION_ACTIVITY_SECONDS)
 
 
 def test_it_records_a_new_address_at_once(browser: Client) -> None:
