@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.http import Http404, HttpRequest
 
-from accounts import signup_rules
+from accounts import signup_rules, views
 from core.ratelimit import client_ip, retry_after_for_actions, too_many_requests
 
 
@@ -97,9 +97,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         """Refuse blocked countries with the same page, and 403, as the email sign-up."""
         country = signup_rules.blocked_signup_country(request)
         if country:
-            from accounts.views import signup_closed
-
-            raise ImmediateHttpResponse(signup_closed(request, country))
+            raise ImmediateHttpResponse(views.signup_closed(request, country))
         return True
 
     def get_app(self, request: HttpRequest, provider: str, client_id: str | None = None) -> Any:

@@ -12,8 +12,11 @@ from django.contrib.sessions.models import Session
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts import services
 from accounts.models import User
-from privacy.registry import Basis, Retention, exempt, register, rule
+from accounts.views import COLOR_SCHEME_COOKIE
+from privacy import cookies
+from privacy.registry import Basis, Consent, Retention, consent, exempt, register, rule
 
 _ADMIN_LOG_KEEP = timedelta(days=365)
 
@@ -168,3 +171,30 @@ exempt(SocialApp, reason="OAuth client configuration of the site, no person's da
 exempt(Group, reason="Staff permission groups; membership is part of the user row.")
 exempt(Permission, reason="Static permission names.")
 exempt(ContentType, reason="Static model names.")
+
+
+def _set_read_receipts(user: User, wanted: bool) -> None:
+    if wanted != user.send_read_receipts:
+        services.update_user(user=user, fields={"send_read_receipts": wanted})
+
+
+consent(
+    Consent(
+        name="send_read_receipts",
+        label="Send read receipts",
+        help_text="In direct messages and small groups, people see when you have read their "
+        "message. Turned off, you don't send read receipts and don't see anyone's.",
+        given=lambda user: user.send_read_receipts,
+        save=_set_read_receipts,
+        position=20,
+    )
+)
+cookies.declare(
+    cookies.Cookie(
+        name=COLOR_SCHEME_COOKIE,
+        purpose="Remembers whether you chose light, dark or your device's colours, so "
+        "pages open in the right colours, signed in or not.",
+        lifetime="1 year",
+        essential=False,
+    )
+)

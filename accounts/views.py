@@ -1,5 +1,3 @@
-from typing import Any
-
 from allauth.account.views import signup as allauth_signup
 from django.conf import settings
 from django.contrib import messages
@@ -13,8 +11,6 @@ from accounts.forms import PreferencesForm, ProfileForm
 from accounts.models import ColorScheme
 from core.http import AuthedRequest, Request, safe_next_path
 from core.ratelimit import Limit, client_ip, hit, too_many_requests
-from courses import selectors
-from courses.services import courses as course_services
 
 COLOR_SCHEME_COOKIE = "color_scheme"
 _SESSION_ENDS = Limit("end_session", count=30, window=60)
@@ -32,22 +28,6 @@ def signup(request: HttpRequest) -> HttpResponse:
 def signup_closed(request: HttpRequest, country: str) -> HttpResponse:
     """Say that sign-up is closed in `country`, and why."""
     return render(request, "account/signup_closed.html", {"blocked_country": country}, status=403)
-
-
-@login_required
-@require_safe
-def dashboard(request: AuthedRequest) -> HttpResponse:
-    """Show a teacher their courses and what needs attention; a student what they follow."""
-    user = request.user
-    context: dict[str, Any] = {}
-    if user.is_teacher:
-        teaching = list(course_services.courses_for_teacher(user))
-        context["teaching"] = [c for c in teaching if not c.is_archived]
-        context["archived"] = [c for c in teaching if c.is_archived]
-        context["has_published"] = any(c.published_at for c in teaching)
-    if user.is_student or not user.is_teacher:
-        context["enrollments"] = list(selectors.student_courses(user))
-    return render(request, "accounts/dashboard.html", context)
 
 
 @login_required

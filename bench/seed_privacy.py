@@ -14,9 +14,9 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from courses.models import Course, CourseItem, Enrollment, StoredFile, Submission
-from courses.models.files import random_key
+from courses.models import Course, CourseItem, Enrollment, Submission
 from courses.models.items import ItemKind
+from files.models import StoredFile, random_key
 from messaging.models import Conversation, Message, Participant
 
 BATCH = 2000

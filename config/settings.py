@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "privacy",
+    "files",
     "courses",
     "messaging",
     "notifications",

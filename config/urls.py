@@ -4,21 +4,23 @@ from django.views.generic import RedirectView
 
 from accounts import views as account_views
 from core import views as core_views
+from courses.views import dashboard as course_dashboard
 from privacy.urls import policy_urlpatterns
 
 admin.site.site_header = "Lectern administration"
 admin.site.site_title = "Lectern admin"
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", course_dashboard.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
-    path("dashboard/", account_views.dashboard, name="dashboard"),
+    path("dashboard/", course_dashboard.dashboard, name="dashboard"),
     path("accounts/signup/", account_views.signup, name="account_signup"),
     # allauth's own sessions list is replaced by Settings → Sessions.
     path("accounts/sessions/", RedirectView.as_view(pattern_name="accounts:sessions")),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("privacy.urls")),
+    path("", include("files.urls")),
     path("", include("courses.urls")),
     path("", include("messaging.urls")),
     path("", include("notifications.urls")),

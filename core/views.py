@@ -1,26 +1,18 @@
 import logging
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from core import ratelimit
-from courses.services import courses as course_services
 
 logger = logging.getLogger(__name__)
-
-
-@require_safe
-def home(request: HttpRequest) -> HttpResponse:
-    """Introduce Lectern to visitors, with public courses open for enrolment."""
-    if request.user.is_authenticated:
-        return redirect("dashboard")
-    return render(request, "core/home.html", {"featured": course_services.featured_courses()})
 
 
 def _check_database() -> None:
@@ -35,9 +27,7 @@ def _check_cache() -> None:
 
 
 def _check_broker() -> None:
-    from config.celery import app
-
-    with app.connection_for_write() as conn:
+    with current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 

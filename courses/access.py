@@ -11,7 +11,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from courses.models import Course, CourseItem, Enrollment, StoredFile, Submission, Visibility
+from courses.models import Course, CourseItem, Enrollment, Submission, Visibility
+from files.models import StoredFile
 
 
 def get_course_for_teacher(
@@ -71,26 +72,6 @@ def get_submission_for_teacher(user: Any, submission_id: int) -> Submission:
     )
 
 
-def get_file_for_user(user: Any, file_id: int) -> StoredFile:
-    """Return a stored file `user` may download.
-
-    The course's teacher may download all its files; a submission's files are
-    for the submitting student and the teacher only; an enrolled student may
-    download files of published items and the cover; anyone may see the cover
-    of a course reachable by link, since the storefront shows it. A file sent
-    with a message is for that conversation's people only.
-    """
-    stored = get_object_or_404(
-        StoredFile.objects.select_related(
-            "course", "submission__item__course", "message_attachment__message"
-        ),
-        pk=file_id,
-    )
-    if not _may_download(user, stored):
-        raise Http404
-    return stored
-
-
 def is_public_cover(stored: StoredFile) -> bool:
     """Say whether the file is the cover of a course anyone may open by link."""
     course = stored.course
@@ -103,12 +84,15 @@ def is_public_cover(stored: StoredFile) -> bool:
     )
 
 
-def _may_download(user: Any, stored: StoredFile) -> bool:
-    signed_in = bool(user.is_authenticated)
-    if hasattr(stored, "message_attachment"):
-        from messaging import access as messaging_access
+def may_download_course_file(user: Any, stored: StoredFile) -> bool | None:
+    """Say whether `user` may download a course's file; None for a file of no course.
 
-        return messaging_access.may_download_attachment(user, stored)
+    The course's teacher may download all its files; a submission's files are
+    for the submitting student and the teacher only; an enrolled student may
+    download files of published items and the cover; anyone may see the cover
+    of a course reachable by link, since the storefront shows it.
+    """
+    signed_in = bool(user.is_authenticated)
     if stored.submission_id is not None:
         submission = stored.submission
         assert submission is not None
@@ -117,7 +101,7 @@ def _may_download(user: Any, stored: StoredFile) -> bool:
         return True
     course = stored.course
     if course is None:
-        return False
+        return None
     if is_public_cover(stored):
         return True
     if not signed_in:

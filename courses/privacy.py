@@ -3,12 +3,17 @@
 Course content is the teacher's: it is kept while the teacher's account is
 active, and deleting a course removes its items, files, submissions,
 attendance and enrolments with it (database cascades; stored files through
-`services.files.delete_files`).
+`files.services.delete_files`).
 """
 
+from collections.abc import Iterator
 from typing import Any
 
+from django.db.models import Q
+from django.template.defaultfilters import pluralize
+
 from accounts.models import User
+from courses import events
 from courses.models import (
     Attendance,
     CalendarFeed,
@@ -16,31 +21,23 @@ from courses.models import (
     CourseItem,
     Enrollment,
     PersonalEvent,
-    StoredFile,
     Submission,
     WaitlistEntry,
 )
-from privacy.registry import Retention, register
+from files import services as files
+from files.models import StoredFile
+from privacy.registry import DeletionWarning, Retention, deletion_warnings, register
 
 _WHILE_COURSE = "While the course exists; deleting the course or your account removes it"
 
 
-def _erase_files(user: Any) -> int:
-    from courses.services import files
-
-    return files.erase_files(StoredFile.objects.filter(uploaded_by=user))
-
-
 def _erase_courses(teacher: Any) -> int:
-    """Tell each course's students it has closed, then delete it with everything in it.
+    """Delete each course with everything in it; its students are told it has closed.
 
-    The notification carries no course link (it would be deleted with the
-    course) and does not name the teacher, whose name is being erased.
+    The event carries what the notification needs, since the course is gone
+    once it is delivered; it does not name the teacher, whose name is being
+    erased.
     """
-    from courses.services import files
-    from notifications import services as notifications
-    from notifications.models import Kind
-
     count = 0
     for course in Course.objects.filter(teacher=teacher).order_by("pk"):
         students = set(
@@ -48,19 +45,37 @@ def _erase_courses(teacher: Any) -> int:
                 "student_id", flat=True
             )
         ) | set(WaitlistEntry.objects.filter(course=course).values_list("student_id", flat=True))
-        for student in User.objects.filter(pk__in=students, is_active=True).order_by("pk"):
-            notifications.notify(
-                recipient=student,
-                kind=Kind.ENROLMENT,
-                title=f"{course.title} has closed"[:200],
-                body=f"The teacher of {course.title} has left Lectern, so the course and "
-                "everything in it has been deleted.",
-                dedupe_key=f"course-closed:{course.pk}",
+        events.emit(
+            events.CourseClosed(
+                course_id=course.pk, title=course.title, student_ids=tuple(sorted(students))
             )
+        )
         files.erase_files(StoredFile.objects.filter(course=course))
         course.delete()
         count += 1
     return count
+
+
+def _teaching_warnings(user: Any) -> Iterator[DeletionWarning]:
+    """Warn a teacher that their courses close, and how many students are told."""
+    if not user.is_teacher:
+        return
+    courses = Course.objects.filter(teacher=user)
+    count = courses.count()
+    if not count:
+        return
+    enrolled = Enrollment.objects.filter(
+        course__in=courses, status=Enrollment.Status.ACTIVE
+    ).values_list("student_id", flat=True)
+    waiting = WaitlistEntry.objects.filter(course__in=courses).values_list("student_id", flat=True)
+    students = User.objects.filter(Q(pk__in=enrolled) | Q(pk__in=waiting)).count()
+    body = "With all their materials, files, submissions and messages."
+    if students:
+        body += (
+            f" Their {students} student{pluralize(students)} will be told, in Lectern and by email."
+        )
+    body += " If someone should carry on teaching them, arrange it before you delete your account."
+    yield DeletionWarning(title=f"Your {count} course{pluralize(count)} will be deleted", body=body)
 
 
 register(
@@ -133,17 +148,6 @@ register(
     retention=Retention("Until you get a seat, leave the waitlist, or the course is deleted"),
 )
 register(
-    StoredFile,
-    category="Uploaded files",
-    purpose="Files you upload: course materials, cover images and work you submit",
-    owner="uploaded_by",
-    dated_by="created_at",
-    fields=["course_id", "original_name", "content_type", "size", "created_at"],
-    eraser=_erase_files,
-    erasure_note="Deleted from storage, the work you handed in included",
-    retention=Retention(_WHILE_COURSE),
-)
-register(
     Submission,
     category="Submissions and grades",
     purpose="The work you hand in, its grade and your teacher's feedback",
@@ -189,3 +193,4 @@ register(
     fields=["created_at"],
     retention=Retention("Until you regenerate it or delete your account"),
 )
+deletion_warnings(_teaching_warnings)

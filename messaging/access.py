@@ -10,7 +10,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from courses.models import Course, Enrollment, StoredFile
+from courses.models import Course, Enrollment
+from files.models import StoredFile
 from messaging.models import Conversation, Message, Participant
 
 Kind = Conversation.Kind
@@ -90,10 +91,15 @@ def is_channel_teacher(user: Any, conversation: Conversation) -> bool:
     )
 
 
-def may_download_attachment(user: Any, stored: StoredFile) -> bool:
-    """Say whether `user` may download a file sent with a message: its conversation's people."""
+def may_download_attachment(user: Any, stored: StoredFile) -> bool | None:
+    """Say whether `user` may download a file sent with a message: its conversation's people.
+
+    None for a file that is not an attachment: other apps speak for those.
+    """
     attachment = getattr(stored, "message_attachment", None)
-    if attachment is None or not user.is_authenticated:
+    if attachment is None:
+        return None
+    if not user.is_authenticated:
         return False
     conversation_id = attachment.message.conversation_id
     return conversations_for(user).filter(pk=conversation_id).exists()

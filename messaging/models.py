@@ -198,7 +198,7 @@ class Attachment(models.Model):
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     file = models.OneToOneField(
-        "courses.StoredFile", on_delete=models.CASCADE, related_name="message_attachment"
+        "files.StoredFile", on_delete=models.CASCADE, related_name="message_attachment"
     )
 
     def __str__(self) -> str:

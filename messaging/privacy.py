@@ -23,7 +23,8 @@ from typing import Any
 
 from django.db.models import Count, Q
 
-from courses.models import StoredFile
+from files import services as files
+from files.models import StoredFile
 from messaging import access
 from messaging.models import Attachment, Conversation, Message, Participant, Reaction
 from privacy.registry import EXPORT_CHUNK, Retention, register
@@ -35,8 +36,6 @@ _WHILE_CONVERSATION = (
 
 
 def _delete_files_of(messages: Any) -> int:
-    from courses.services import files
-
     return files.erase_files(StoredFile.objects.filter(message_attachment__message__in=messages))
 
 

@@ -21,11 +21,13 @@ from django.utils import timezone
 from accounts.models import User
 from core.db import atomic_with_sqlite_retry
 from core.markdown import render_markdown
-from courses.models import Course, Enrollment, StoredFile
-from courses.services import files
+from courses.models import Course, Enrollment
 from courses.services.courses import concrete_user
+from files import services as files
+from files.models import StoredFile
 from messaging import access
 from messaging.models import EMOJI, Attachment, Conversation, Message, Participant, Reaction
+from notifications import services as notifications
 
 logger = logging.getLogger(__name__)
 
@@ -429,8 +431,6 @@ def notify_unread_message(*, message_id: int) -> int:
     One notification per person and conversation until they read it: the key
     names their read pointer, so later messages before they catch up add nothing.
     """
-    from notifications import services as notifications
-
     message = (
         Message.objects.select_related("conversation__course", "author")
         .filter(pk=message_id, deleted_at__isnull=True)

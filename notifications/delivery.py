@@ -36,6 +36,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from notifications.models import (
     CourseMute,
     DigestRun,
@@ -281,8 +282,6 @@ def send_due_digests(*, at: dt.datetime | None = None) -> int:
 
 def send_digest(*, user_id: int, at: dt.datetime | None = None) -> bool:
     """Send `user_id`'s digest for their local day if it is due and not sent yet."""
-    from accounts.models import User
-
     at = at or timezone.now()
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:

@@ -1,18 +1,19 @@
 """What happens in courses that people are told about.
 
-Course services call the `*_on_commit` functions inside their transactions; the
-work runs in a Celery task once the transaction commits, so a rolled-back
-change never notifies anyone and a course with many students never slows the
+Courses announce what happened through their event API (`courses.events`);
+`subscribers` enqueues a Celery task for each event once the course's
+transaction commits, and the task calls `handle` here. So a rolled-back change
+never notifies anyone and a course with many students never slows the
 teacher's request. Each notification has a dedupe key, so a task that runs
 twice creates nothing the second time.
 """
-
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
+from accounts.models import User
+from courses.models import CourseItem, Enrollment, Submission
 from notifications.models import Kind, Notification
 from notifications.services import notify
 
@@ -24,44 +25,6 @@ GUEST_REGISTERED = "guest_registered"
 PROMOTED = "promoted"
 
 _BODY_CHARS = 280
-
-
-def _enqueue(event: str, object_id: int) -> None:
-    from notifications.tasks import notify_course_event_task
-
-    transaction.on_commit(lambda: notify_course_event_task.delay(event, object_id))
-
-
-def item_published_on_commit(item: Any) -> None:
-    """Tell enrolled students about a newly published announcement or assignment."""
-    if item.published and item.kind in ("announcement", "assignment"):
-        _enqueue(ITEM_PUBLISHED, item.pk)
-
-
-def grade_returned_on_commit(submission: Any) -> None:
-    """Tell the student their grade is back."""
-    if submission.returned_at is not None:
-        _enqueue(GRADE_RETURNED, submission.pk)
-
-
-def enrolled_on_commit(enrollment: Any) -> None:
-    """Confirm a student's own enrolment to them, and tell the teacher."""
-    _enqueue(ENROLLED, enrollment.pk)
-
-
-def added_by_teacher_on_commit(enrollment: Any) -> None:
-    """Show the student the course they were added to (their email went out already)."""
-    _enqueue(ADDED_BY_TEACHER, enrollment.pk)
-
-
-def guest_registered_on_commit(enrollment: Any) -> None:
-    """Tell the teacher about a visitor who registered; the visitor got an invitation."""
-    _enqueue(GUEST_REGISTERED, enrollment.pk)
-
-
-def promoted_on_commit(enrollment: Any) -> None:
-    """Tell the student a seat came free for them."""
-    _enqueue(PROMOTED, enrollment.pk)
 
 
 def handle(event: str, object_id: int) -> int:
@@ -85,9 +48,6 @@ def _excerpt(markdown_text: str) -> str:
 
 
 def _item_published(item_id: int) -> int:
-    from accounts.models import User
-    from courses.models import CourseItem, Enrollment
-
     item = (
         CourseItem.objects.select_related("course", "author")
         .filter(pk=item_id, published=True)
@@ -125,8 +85,6 @@ def _item_published(item_id: int) -> int:
 
 
 def _grade_returned(submission_id: int) -> int:
-    from courses.models import Submission
-
     submission = (
         Submission.objects.select_related("item__course", "student", "graded_by")
         .filter(pk=submission_id, returned_at__isnull=False)
@@ -153,8 +111,6 @@ def _grade_returned(submission_id: int) -> int:
 
 
 def _enrolled(enrollment_id: int, *, tell_teacher: bool, email_student: bool) -> int:
-    from courses.models import Enrollment
-
     enrollment = (
         Enrollment.objects.select_related("course__teacher", "student")
         .filter(pk=enrollment_id, status=Enrollment.Status.ACTIVE)
@@ -197,8 +153,6 @@ def _enrolled(enrollment_id: int, *, tell_teacher: bool, email_student: bool) ->
 
 
 def _promoted(enrollment_id: int) -> int:
-    from courses.models import Enrollment
-
     enrollment = (
         Enrollment.objects.select_related("course__teacher", "student")
         .filter(pk=enrollment_id, status=Enrollment.Status.ACTIVE)
@@ -221,3 +175,24 @@ def _promoted(enrollment_id: int) -> int:
             email=False,
         )
     return int(created is not None)
+
+
+def notify_course_closed(*, course_id: int, title: str, student_ids: tuple[int, ...]) -> int:
+    """Tell a deleted course's students it has closed; return how many were told.
+
+    The notification carries no course link (the course is gone) and does not
+    name the teacher, whose account is being erased.
+    """
+    created = 0
+    for student in User.objects.filter(pk__in=student_ids, is_active=True).order_by("pk"):
+        created += bool(
+            notify(
+                recipient=student,
+                kind=Kind.ENROLMENT,
+                title=f"{title} has closed"[:200],
+                body=f"The teacher of {title} has left Lectern, so the course and "
+                "everything in it has been deleted.",
+                dedupe_key=f"course-closed:{course_id}",
+            )
+        )
+    return created

@@ -13,8 +13,16 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from notifications.models import CourseMute, DigestRun, Notification, NotificationPreference
-from privacy.registry import Retention, register
+from notifications import services
+from notifications.models import (
+    CourseMute,
+    DigestRun,
+    EmailMode,
+    Notification,
+    NotificationPreference,
+    preference_for,
+)
+from privacy.registry import Consent, Retention, consent, register
 
 READ_KEEP = timedelta(days=90)
 UNREAD_KEEP = timedelta(days=365)
@@ -110,4 +118,38 @@ register(
     dated_by="sent_at",
     fields=["day", "state", "sent_at"],
     retention=Retention("90 days", period=DIGEST_KEEP, expired=_expired_digests),
+)
+
+
+def _wants_email(user: Any) -> bool:
+    return preference_for(user).email_mode != EmailMode.OFF
+
+
+def _set_email(user: Any, wanted: bool) -> None:
+    pref = preference_for(user)
+    if wanted == (pref.email_mode != EmailMode.OFF):
+        # Someone on the daily digest who leaves the box ticked keeps their digest.
+        return
+    # Turning email back on restores "right away"; the detailed settings are kept.
+    services.save_preferences(
+        user=user,
+        email_mode=EmailMode.IMMEDIATE if wanted else EmailMode.OFF,
+        quiet_hours_start=pref.quiet_hours_start,
+        quiet_hours_end=pref.quiet_hours_end,
+        digest_hour=pref.digest_hour,
+    )
+
+
+consent(
+    Consent(
+        name="email_notifications",
+        label="Email me notifications",
+        help_text="Announcements, grades, messages and reminders, by email as well as in Lectern.",
+        given=_wants_email,
+        save=_set_email,
+        position=10,
+        more_text="A daily digest instead, quiet hours or muted courses:",
+        more_link_text="notification settings",
+        more_url_name="notifications:preferences",
+    )
 )

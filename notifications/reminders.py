@@ -7,6 +7,8 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
+from courses.models import CourseItem, Enrollment, ItemKind, Submission
 from notifications.models import Kind, Notification
 from notifications.services import notify
 
@@ -23,9 +25,6 @@ def notify_due_soon(*, at: dt.datetime | None = None) -> int:
     Return how many reminders were created. Safe to run as often as wanted: the
     dedupe key makes a second reminder for the same assignment impossible.
     """
-    from accounts.models import User
-    from courses.models import CourseItem, Enrollment, ItemKind, Submission
-
     at = at or timezone.now()
     items = CourseItem.objects.filter(
         kind=ItemKind.ASSIGNMENT,

@@ -3,6 +3,8 @@
 The cookies page lists these, and the browser tests fail when a page sets a
 cookie that is not declared here, so the list cannot fall behind the code.
 Names and lifetimes that settings decide are read from settings each time.
+Cookies of the apps above privacy are declared by those apps, from their own
+privacy.py, with `declare`.
 """
 
 from dataclasses import dataclass
@@ -23,6 +25,16 @@ class Cookie:
     first_party: bool = True
 
 
+_declared_by_apps: list[Cookie] = []
+
+
+def declare(cookie: Cookie) -> None:
+    """Add a cookie an app sets to the list; called from the app's privacy.py."""
+    if any(c.name == cookie.name for c in _declared_by_apps):
+        raise ValueError(f"The cookie {cookie.name!r} is already declared.")
+    _declared_by_apps.append(cookie)
+
+
 def _days(seconds: int) -> str:
     days = seconds // _DAY
     if days and days % 365 == 0:
@@ -40,8 +52,6 @@ def _messages_use_cookies() -> bool:
 
 def declared() -> list[Cookie]:
     """Return every cookie this site may set with its current settings."""
-    from accounts.views import COLOR_SCHEME_COOKIE
-
     cookies = [
         Cookie(
             name=settings.SESSION_COOKIE_NAME,
@@ -73,15 +83,7 @@ def declared() -> list[Cookie]:
                 essential=True,
             )
         )
-    cookies.append(
-        Cookie(
-            name=COLOR_SCHEME_COOKIE,
-            purpose="Remembers whether you chose light, dark or your device's colours, so "
-            "pages open in the right colours, signed in or not.",
-            lifetime="1 year",
-            essential=False,
-        )
-    )
+    cookies.extend(_declared_by_apps)
     return cookies
 
 

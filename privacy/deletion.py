@@ -33,7 +33,7 @@ from typing import Any
 
 from allauth.usersessions.models import UserSession
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import get_user_model, logout
 from django.core import signing
 from django.db import transaction
 from django.db.models import F, Q, QuerySet, Value
@@ -42,7 +42,6 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
 from privacy import emails
 from privacy.models import DeletionRequest
 from privacy.registry import Entry, Erasure, registry
@@ -100,7 +99,7 @@ def end_all_sessions(user: Any) -> int:
     return ended
 
 
-def request_deletion(*, user: User, request: HttpRequest | None = None) -> DeletionRequest:
+def request_deletion(*, user: Any, request: HttpRequest | None = None) -> DeletionRequest:
     """Deactivate `user` at once and schedule the erasure after the cooling-off period.
 
     The account can no longer sign in, every session ends (the current request
@@ -109,7 +108,7 @@ def request_deletion(*, user: User, request: HttpRequest | None = None) -> Delet
     """
     with transaction.atomic():
         # The lock makes two submissions at once create one request.
-        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked = get_user_model()._default_manager.select_for_update().get(pk=user.pk)
         existing = open_request(locked)
         if existing is not None:
             return existing
@@ -152,7 +151,7 @@ def cancel(deletion: DeletionRequest) -> bool:
             state=State.CANCELLED, cancelled_at=timezone.now(), email="", first_name=""
         )
         if cancelled and deletion.user_id is not None:
-            User.objects.filter(pk=deletion.user_id).update(is_active=True)
+            get_user_model()._default_manager.filter(pk=deletion.user_id).update(is_active=True)
     deletion.refresh_from_db()
     return bool(cancelled)
 
@@ -235,18 +234,18 @@ def start_due_deletions(batch: QuerySet) -> int:
 def erasure_order() -> list[Entry]:
     """The registry's entries in the order the erasure runs them.
 
-    The person's uploaded files go first: other steps delete rows that files
-    cascade from (a submission takes its files with it), which would leave
-    their blobs in storage. The user's own row goes last, and the request's
-    own entry not at all (the receipt step clears it).
+    Entries marked `erase_first` (the person's uploaded files) go first: other
+    steps delete rows that files cascade from (a submission takes its files
+    with it), which would leave their blobs in storage. The user's own row
+    goes last, and the request's own entry not at all (the receipt step
+    clears it).
     """
-    from courses.models import StoredFile
-
-    first = StoredFile._meta.label
-    last = User._meta.label
-    skip = {first, last, DeletionRequest._meta.label}
+    last = get_user_model()._meta.label
+    skip = {last, DeletionRequest._meta.label}
     entries = [e for e in registry if e.label not in skip]
-    return [registry.entries[first], *entries, registry.entries[last]]
+    first = [e for e in entries if e.erase_first]
+    rest = [e for e in entries if not e.erase_first]
+    return [*first, *rest, registry.entries[last]]
 
 
 def _claim(request_id: int) -> bool:
@@ -286,7 +285,7 @@ def _run_step(request_id: int, entry: Entry) -> bool:
             # eraser given no one would match the rows that belong to no one.
             count = 0
         else:
-            user = User.objects.get(pk=deletion.user_id)
+            user = get_user_model()._default_manager.get(pk=deletion.user_id)
             count = entry.eraser(user)
         deletion.steps = {**deletion.steps, entry.label: count}
         deletion.heartbeat_at = timezone.now()

@@ -15,6 +15,7 @@ from typing import Any
 from django.utils.safestring import SafeString
 
 from core.markdown import render_markdown
+from privacy.registry import registry
 
 POLICY_DIR = Path(__file__).resolve().parent / "policies"
 RETENTION_MARKER = "<!-- retention-schedule -->"
@@ -57,8 +58,6 @@ def _cell(text: str) -> str:
 
 
 def _by_category() -> dict[str, list[Any]]:
-    from privacy.registry import registry
-
     grouped: dict[str, list[Any]] = {}
     for entry in registry:
         grouped.setdefault(entry.category, []).append(entry)
@@ -82,8 +81,6 @@ def categories_markdown() -> str:
 
 def retention_schedule_markdown() -> str:
     """Return the registry's retention rules, standalone rules included, as a table."""
-    from privacy.registry import registry
-
     lines = ["| What we hold | Why | How long we keep it |", "|---|---|---|"]
     for entry in registry:
         keep = entry.retention.description

@@ -259,22 +259,18 @@ def _write_category(out: IO[bytes], summary: FileSummary, entries: list[Entry], 
 
 
 def _copy_uploads(zf: zipfile.ZipFile, user: Any, summary: ArchiveSummary) -> None:
-    from courses.models import StoredFile
-
-    uploads = StoredFile.objects.filter(uploaded_by=user).order_by("pk")
-    fields = ("pk", "blob", "original_name", "size")
-    for stored in uploads.only(*fields[1:]).iterator(chunk_size=500):
-        name = get_valid_filename(stored.original_name.replace("/", "_")) or "file"
-        path = f"files/{stored.pk}-{name}"
+    for upload in registry.uploads_of(user):
+        name = get_valid_filename(upload.name.replace("/", "_")) or "file"
+        path = f"files/{upload.key}-{name}"
         try:
-            source = stored.blob.open("rb")
+            source = upload.blob.open("rb")
         except (FileNotFoundError, IsADirectoryError):
-            logger.error("Stored file %s has no blob at %s", stored.pk, stored.blob.name)
-            summary.missing_uploads.append(stored.original_name)
+            logger.error("Uploaded file %s has no blob at %s", upload.key, upload.blob.name)
+            summary.missing_uploads.append(upload.name)
             continue
         with source, _member(zf, path, compress=False) as target:
             shutil.copyfileobj(source, target, COPY_CHUNK)
-        summary.uploads.append(UploadSummary(path, stored.original_name, stored.size))
+        summary.uploads.append(UploadSummary(path, upload.name, upload.size))
 
 
 def _readme(user: Any, generated_at: datetime, summary: ArchiveSummary) -> dict[str, Any]:

@@ -1,6 +1,9 @@
+from typing import Any
+
 from django import forms
 
 from privacy.documents import PolicyDocument
+from privacy.registry import Consent, registry
 
 
 class AcceptPoliciesForm(forms.Form):
@@ -18,16 +21,16 @@ class AcceptPoliciesForm(forms.Form):
 
 
 class ConsentsForm(forms.Form):
-    """The choices a person can change from Settings → Privacy."""
+    """The choices a person can change from Settings → Privacy, one per declared consent."""
 
-    email_notifications = forms.BooleanField(
-        label="Email me notifications",
-        required=False,
-        help_text="Announcements, grades, messages and reminders, by email as well as in Lectern.",
-    )
-    send_read_receipts = forms.BooleanField(
-        label="Send read receipts",
-        required=False,
-        help_text="In direct messages and small groups, people see when you have read their "
-        "message. Turned off, you don't send read receipts and don't see anyone's.",
-    )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.consents = registry.consents
+        for consent in self.consents:
+            self.fields[consent.name] = forms.BooleanField(
+                label=consent.label, required=False, help_text=consent.help_text
+            )
+
+    def choices(self) -> list[tuple[Consent, forms.BoundField]]:
+        """Return each declared consent with its checkbox, in the order the page shows them."""
+        return [(consent, self[consent.name]) for consent in self.consents]

@@ -4,6 +4,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from privacy import deletion, export
 from privacy.models import DeletionRequest, ExportRequest, PolicyAcceptance
 from privacy.registry import Basis, Erasure, Retention, register
 
@@ -40,32 +41,22 @@ register(
 
 
 def _erase_exports(user: Any) -> int:
-    from privacy import export
-
     return export.erase_exports(user)
 
 
 def _expired_exports() -> QuerySet:
-    from privacy import export
-
     return export.expired_exports()
 
 
 def _purge_expired_exports(batch: QuerySet) -> int:
-    from privacy import export
-
     return export.purge_expired_exports(batch)
 
 
 def _due_deletions() -> QuerySet:
-    from privacy import deletion
-
     return deletion.due_deletions()
 
 
 def _start_due_deletions(batch: QuerySet) -> int:
-    from privacy import deletion
-
     return deletion.start_due_deletions(batch)
 
 

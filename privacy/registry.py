@@ -8,6 +8,11 @@ about personal data and what the code does cannot drift apart.
 A model is either registered or exempted with a written reason; the registry
 test fails for any model that references the user model or has personal-looking
 fields and is neither.
+
+Privacy sits low in the stack and imports none of the apps above it: besides
+their models, those apps declare here what privacy needs from them: the files
+a person uploaded (for the export), the choices shown on the privacy dashboard,
+and what deleting an account does beyond the rows (a teacher's courses close).
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -17,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.db import models
+from django.db.models.fields.files import FieldFile
 
 # An exporter yields the person's rows as JSON-ready dicts. It must stream
 # (iterate the database in chunks), since an export's memory may not grow with
@@ -93,6 +99,8 @@ class Entry:
     # What deleting the account does to these rows, in a sentence for the person: the
     # deletion page, the receipt and the privacy policy show it. Defaults from `erasure`.
     erasure_note: str = ""
+    # Erased before every other entry (stored files, whose blobs other steps would orphan).
+    erase_first: bool = False
 
     @property
     def on_erasure(self) -> str:
@@ -126,11 +134,59 @@ class Rule:
         return self.name
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file the person uploaded, copied into their export's files/ folder."""
+
+    key: Any  # a stable id, part of the file's name in the archive
+    name: str
+    size: int
+    blob: FieldFile
+
+
+type UploadSource = Callable[[Any], Iterable[Upload]]
+
+
+@dataclass(frozen=True)
+class Consent:
+    """A choice the person can change from Settings → Privacy, declared by the app it is about.
+
+    `given` says whether the person currently agrees; `save` records their
+    answer (it is called with every submission, and changes nothing when the
+    answer is the one already held). `more_*` add a line with a link to the
+    app's own detailed settings.
+    """
+
+    name: str
+    label: str
+    help_text: str
+    given: Callable[[Any], bool]
+    save: Callable[[Any, bool], None]
+    position: int = 0
+    more_text: str = ""
+    more_link_text: str = ""
+    more_url_name: str = ""
+
+
+@dataclass(frozen=True)
+class DeletionWarning:
+    """Something deleting the account does beyond the person's rows, said before they confirm."""
+
+    title: str
+    body: str
+
+
+type DeletionWarnings = Callable[[Any], Iterable[DeletionWarning]]
+
+
 @dataclass
 class Registry:
     entries: dict[str, Entry] = field(default_factory=dict)
     exemptions: dict[str, str] = field(default_factory=dict)
     rules: dict[str, Rule] = field(default_factory=dict)
+    upload_sources: list[UploadSource] = field(default_factory=list)
+    consent_list: list[Consent] = field(default_factory=list)
+    deletion_warning_sources: list[DeletionWarnings] = field(default_factory=list)
 
     def register(
         self,
@@ -149,6 +205,7 @@ class Registry:
         basis: Basis = Basis.CONTRACT,
         dated_by: str = "",
         erasure_note: str = "",
+        erase_first: bool = False,
     ) -> Entry:
         """Declare how `model`'s personal data is exported, erased and retained.
 
@@ -158,7 +215,8 @@ class Registry:
         `schema` describing each key it writes. Without an `eraser`, the user's
         rows are deleted; anonymising or keeping needs an eraser of its own, and
         keeping needs the legal reason. `dated_by` names the date field the
-        privacy dashboard uses for "since when".
+        privacy dashboard uses for "since when". `erase_first` runs the eraser
+        before all others (rows other steps would orphan by cascade).
         """
         label = model._meta.label
         if label in self.entries or label in self.exemptions:
@@ -184,6 +242,7 @@ class Registry:
             dated_by=dated_by,
             legal_reason=legal_reason,
             erasure_note=erasure_note,
+            erase_first=erase_first,
         )
         self.entries[label] = entry
         return entry
@@ -203,6 +262,32 @@ class Registry:
             raise ValueError(f"The retention rule {name!r} is already declared.")
         self.rules[name] = Rule(name, description, retention)
         return self.rules[name]
+
+    def uploads(self, source: UploadSource) -> None:
+        """Declare where to find the files a person uploaded, for their export."""
+        self.upload_sources.append(source)
+
+    def uploads_of(self, user: Any) -> Iterator[Upload]:
+        """Yield every file `user` uploaded, from every declared source."""
+        for source in self.upload_sources:
+            yield from source(user)
+
+    def consent(self, consent: Consent) -> None:
+        """Declare a choice shown on the privacy dashboard."""
+        if any(c.name == consent.name for c in self.consent_list):
+            raise ValueError(f"The consent {consent.name!r} is already declared.")
+        self.consent_list.append(consent)
+
+    @property
+    def consents(self) -> list[Consent]:
+        return sorted(self.consent_list, key=lambda c: (c.position, c.name))
+
+    def deletion_warnings(self, source: DeletionWarnings) -> None:
+        """Declare what deleting an account does beyond its rows, shown before confirming."""
+        self.deletion_warning_sources.append(source)
+
+    def deletion_warnings_for(self, user: Any) -> list[DeletionWarning]:
+        return [w for source in self.deletion_warning_sources for w in source(user)]
 
     def retention_rules(self) -> list[Entry | Rule]:
         """Every entry and standalone rule, in the order the sweep runs them."""
@@ -274,3 +359,6 @@ registry = Registry()
 register = registry.register
 exempt = registry.exempt
 rule = registry.rule
+uploads = registry.uploads
+consent = registry.consent
+deletion_warnings = registry.deletion_warnings

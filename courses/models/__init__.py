@@ -1,6 +1,5 @@
 from courses.models.calendar import CalendarFeed, PersonalEvent
 from courses.models.course import Course, Enrollment, Visibility, WaitlistEntry
-from courses.models.files import StoredFile
 from courses.models.items import CourseItem, ItemKind, LatePolicy
 from courses.models.work import Attendance, AttendanceStatus, Submission
 
@@ -14,7 +13,6 @@ __all__ = [
     "ItemKind",
     "LatePolicy",
     "PersonalEvent",
-    "StoredFile",
     "Submission",
     "Visibility",
     "WaitlistEntry",

@@ -51,7 +51,7 @@ class Course(models.Model):
     summary = models.CharField(_("one-line summary"), max_length=280, blank=True)
     description = models.TextField(_("description"), blank=True, help_text=_("Markdown."))
     cover = models.ForeignKey(
-        "courses.StoredFile",
+        "files.StoredFile",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,

@@ -66,7 +66,7 @@ class CourseItem(models.Model):
     url = models.URLField(_("link"), max_length=1000, blank=True)
     # File
     file = models.ForeignKey(
-        "courses.StoredFile", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "files.StoredFile", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
     objects = CourseItemQuerySet.as_manager()

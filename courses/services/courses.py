@@ -16,16 +16,10 @@ from django.utils.text import slugify
 
 from accounts import services as account_services
 from accounts.models import User
-from courses.models import (
-    Course,
-    CourseItem,
-    Enrollment,
-    ItemKind,
-    StoredFile,
-    Submission,
-    Visibility,
-)
-from courses.services import enrolment, files
+from courses.models import Course, CourseItem, Enrollment, ItemKind, Submission, Visibility
+from courses.services import enrolment
+from files import services as files
+from files.models import StoredFile
 
 HANDLE_MAX = 40
 _RESERVED_HANDLES = frozenset({"new", "admin", "settings"})

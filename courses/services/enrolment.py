@@ -38,8 +38,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.db import atomic_with_sqlite_retry
+from courses import events
 from courses.models import Course, Enrollment, Visibility, WaitlistEntry
-from notifications import events as notification_events
 
 _seat_transaction = atomic_with_sqlite_retry
 
@@ -211,12 +211,12 @@ def add_student(
             return AddResult(enrollment=None, invited=False, already_enrolled=True)
         enrollment = _take_seat(locked, user)
         _on_commit_send(_send_added, enrollment.pk)
-        notification_events.added_by_teacher_on_commit(enrollment)
+        events.emit(events.AddedByTeacher(enrollment.pk))
         return AddResult(enrollment=enrollment, invited=False)
     user = user or _create_invited_account(email, first_name, last_name)
     enrollment = _take_seat(locked, user)
     _on_commit_send(_send_invitation, enrollment.pk)
-    notification_events.added_by_teacher_on_commit(enrollment)
+    events.emit(events.AddedByTeacher(enrollment.pk))
     return AddResult(enrollment=enrollment, invited=True)
 
 
@@ -247,7 +247,7 @@ def register_guest(
     user = user or _create_invited_account(email, first_name, last_name, country)
     enrollment = _take_seat(locked, user)
     _on_commit_send(_send_invitation, enrollment.pk)
-    notification_events.guest_registered_on_commit(enrollment)
+    events.emit(events.GuestRegistered(enrollment.pk))
     return AddResult(enrollment=enrollment, invited=True)
 
 
@@ -349,7 +349,7 @@ def _take_seat(course: Course, student: User) -> Enrollment:
 def _take_seat_and_notify(course: Course, student: User) -> Enrollment:
     """Take a seat for a student enrolling themselves; confirm it to them and tell the teacher."""
     enrollment = _take_seat(course, student)
-    notification_events.enrolled_on_commit(enrollment)
+    events.emit(events.Enrolled(enrollment.pk))
     return enrollment
 
 
@@ -367,7 +367,7 @@ def _promote(course: Course) -> list[Enrollment]:
         enrollment = _take_seat(course, entry.student)
         promoted.append(enrollment)
         _on_commit_send(_send_promoted, enrollment.pk)
-        notification_events.promoted_on_commit(enrollment)
+        events.emit(events.PromotedFromWaitlist(enrollment.pk))
     return promoted
 
 

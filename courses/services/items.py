@@ -14,10 +14,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
-from courses.models import Course, CourseItem, ItemKind, StoredFile
-from courses.services import files
+from courses import events
+from courses.models import Course, CourseItem, ItemKind
 from courses.services.courses import concrete_user
-from notifications import events as notification_events
+from files import services as files
+from files.models import StoredFile
 
 
 class OrderError(ValueError):
@@ -66,7 +67,7 @@ def add_item(
     item.save()
     _touch(course)
     if item.published:
-        notification_events.item_published_on_commit(item)
+        events.emit(events.ItemPublished(item.pk, item.kind))
     return item
 
 
@@ -96,7 +97,7 @@ def update_item(
         files.delete_files([old_file])
     _touch(item.course)
     if item.published and not was_published:
-        notification_events.item_published_on_commit(item)
+        events.emit(events.ItemPublished(item.pk, item.kind))
     return item
 
 
@@ -108,7 +109,7 @@ def set_item_published(*, item: CourseItem, published: bool) -> CourseItem:
     item.save(update_fields=[*changed, "updated_at"])
     _touch(item.course)
     if published and not was_published:
-        notification_events.item_published_on_commit(item)
+        events.emit(events.ItemPublished(item.pk, item.kind))
     return item
 
 

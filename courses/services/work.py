@@ -19,10 +19,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from courses.models import CourseItem, ItemKind, LatePolicy, StoredFile, Submission
+from courses import events
+from courses.models import CourseItem, ItemKind, LatePolicy, Submission
 from courses.models.course import Course
-from courses.services import files
-from notifications import events as notification_events
+from files import services as files
+from files.models import StoredFile
 
 MAX_FILES_PER_SUBMISSION = 10
 MAX_ANSWER_CHARS = 50_000
@@ -161,7 +162,7 @@ def grade_submission(
             update_fields=["points_awarded", "feedback", "graded_at", "graded_by", "returned_at"]
         )
         if return_to_student:
-            notification_events.grade_returned_on_commit(locked)
+            events.emit(events.GradeReturned(locked.pk))
     submission.points_awarded = locked.points_awarded
     submission.feedback = locked.feedback
     submission.graded_at = locked.graded_at

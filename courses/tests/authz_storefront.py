@@ -9,9 +9,9 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from accounts.models import User
-from courses.models import StoredFile
 from courses.tests.factories import CourseFactory, CourseItemFactory
-from courses.tests.files_kit import image_bytes
+from files.models import StoredFile
+from files.tests.files_kit import image_bytes
 from tests.authz import ANON, NOT_FOUND, OK, OTHER, OWNER, STAFF, STUDENT, Context, Entry, everyone
 
 DRAFT = "authz-storefront-draft"

@@ -11,8 +11,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from courses.models import Enrollment, StoredFile, Submission
+from courses.models import Enrollment, Submission
 from courses.tests.factories import CourseFactory, CourseItemFactory
+from files.models import StoredFile
 from tests.authz import (
     ANON,
     NOT_FOUND,
@@ -73,9 +74,9 @@ def _assignment_page(ctx: Context) -> Outcome:
 
 
 ENTRIES: dict[str, Entry] = {
-    "courses:download": Entry(
+    "files:download": Entry(
         get={ANON: TO_LOGIN, STUDENT: OK, OTHER: NOT_FOUND, OWNER: OK, STAFF: NOT_FOUND},
-        url=lambda ctx: reverse("courses:download", args=[ctx.objects["work_file"].pk]),
+        url=lambda ctx: reverse("files:download", args=[ctx.objects["work_file"].pk]),
     ),
     "courses:submit": Entry(
         get=_bob_only(_assignment_page),

@@ -5,8 +5,9 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from courses.models import CourseItem, ItemKind, StoredFile, Submission
+from courses.models import CourseItem, ItemKind, Submission
 from courses.tests.factories import CourseFactory, CourseItemFactory, EnrollmentFactory
+from files.models import StoredFile
 from tests.base import LecternTestCase
 
 

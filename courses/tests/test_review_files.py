@@ -2,9 +2,10 @@
 
 from django.urls import reverse
 
-from courses.models import CourseItem, StoredFile, Submission
-from courses.tests import files_kit as kit
+from courses.models import CourseItem, Submission
 from courses.tests.factories import CourseFactory, CourseItemFactory, EnrollmentFactory
+from files.models import StoredFile
+from files.tests import files_kit as kit
 from tests.base import LecternTestCase
 
 

@@ -160,7 +160,7 @@ class StorefrontTests(LecternTestCase):
         assert "robots" not in tags
 
     def test_it_points_og_image_at_the_cover_with_an_absolute_url(self) -> None:
-        from courses.models import StoredFile
+        from files.models import StoredFile
 
         self.course.cover = StoredFile.objects.create(
             course=self.course,

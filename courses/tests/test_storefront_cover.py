@@ -5,7 +5,7 @@ from django.urls import reverse
 from courses.models import Course
 from courses.services import courses as course_services
 from courses.tests.factories import CourseFactory
-from courses.tests.files_kit import TemporaryStorageMixin, image_bytes, png
+from files.tests.files_kit import TemporaryStorageMixin, image_bytes, png
 from tests.base import LecternTestCase
 
 

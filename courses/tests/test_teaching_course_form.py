@@ -4,9 +4,10 @@ from datetime import date
 
 from django.urls import reverse
 
-from courses.models import Course, StoredFile, Visibility
+from courses.models import Course, Visibility
 from courses.tests.factories import CourseFactory
-from courses.tests.files_kit import ELF_BYTES, TemporaryStorageMixin, png, upload
+from files.models import StoredFile
+from files.tests.files_kit import ELF_BYTES, TemporaryStorageMixin, png, upload
 from tests.base import LecternTestCase
 
 

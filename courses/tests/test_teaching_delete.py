@@ -2,11 +2,12 @@
 
 from pathlib import Path
 
-from courses.models import CourseItem, Enrollment, ItemKind, StoredFile, Submission
+from courses.models import CourseItem, Enrollment, ItemKind, Submission
 from courses.services import courses as course_services
-from courses.services import files
 from courses.tests.factories import CourseFactory
-from courses.tests.files_kit import TemporaryStorageMixin, pdf
+from files import services as files
+from files.models import StoredFile
+from files.tests.files_kit import TemporaryStorageMixin, pdf
 from tests.base import LecternTestCase
 
 

@@ -5,9 +5,10 @@ from typing import Any
 
 from django.urls import reverse
 
-from courses.models import Course, CourseItem, ItemKind, LatePolicy, StoredFile
+from courses.models import Course, CourseItem, ItemKind, LatePolicy
 from courses.tests.factories import CourseFactory, CourseItemFactory
-from courses.tests.files_kit import ELF_BYTES, TemporaryStorageMixin, pdf, upload
+from files.models import StoredFile
+from files.tests.files_kit import ELF_BYTES, TemporaryStorageMixin, pdf, upload
 from tests.base import LecternTestCase
 
 

@@ -5,9 +5,10 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from courses.models import LatePolicy, StoredFile, Submission
-from courses.tests import files_kit as kit
+from courses.models import LatePolicy, Submission
 from courses.tests.factories import CourseFactory, CourseItemFactory, EnrollmentFactory
+from files.models import StoredFile
+from files.tests import files_kit as kit
 from tests.base import LecternTestCase
 
 

@@ -1,9 +1,8 @@
 from django.urls import path
 
-from courses.views import files, work
+from courses.views import work
 
 urlpatterns = [
-    path("files/<int:file_id>/", files.download, name="download"),
     path("courses/<slug:slug>/items/<int:item_id>/submit/", work.submit, name="submit"),
     path("courses/<slug:slug>/grades/", work.my_grades, name="my_grades"),
     path("teach/courses/<slug:slug>/grading/", work.grading, name="grading"),

@@ -38,10 +38,10 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
 from accounts.models import User
+from core import storage
 from core.context_processors import site as site_context
 from core.http import Request
 from core.markdown import render_markdown
-from courses import storage
 from courses.access import get_enrollment
 from courses.models import Course, CourseItem, Enrollment, ItemKind, Visibility, WaitlistEntry
 

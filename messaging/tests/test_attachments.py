@@ -2,8 +2,8 @@
 
 from django.urls import reverse
 
-from courses.models import StoredFile
-from courses.tests import files_kit as kit
+from files.models import StoredFile
+from files.tests import files_kit as kit
 from messaging import services
 from messaging.models import Attachment, Message
 from messaging.tests.kit import MessagingTestCase
@@ -16,7 +16,7 @@ class AttachmentTests(kit.TemporaryStorageMixin, MessagingTestCase):
         )
 
     def download(self, user, stored: StoredFile):
-        return self.new_client(user).get(reverse("courses:download", args=[stored.pk]))
+        return self.new_client(user).get(reverse("files:download", args=[stored.pk]))
 
     def test_a_file_sent_in_a_direct_message_is_for_the_two_people_only(self) -> None:
         conversation = self.direct(self.bob, self.alice)

@@ -2,9 +2,9 @@
 
 from django.apps import apps
 
-from courses.models import StoredFile
 from courses.services import courses as course_services
-from courses.tests import files_kit as kit
+from files.models import StoredFile
+from files.tests import files_kit as kit
 from messaging import services
 from messaging.models import Attachment, Conversation, Message, Participant, Reaction
 from messaging.tests.kit import MessagingTestCase

@@ -27,13 +27,13 @@ from courses.models import (
     Course,
     Enrollment,
     PersonalEvent,
-    StoredFile,
     Submission,
     WaitlistEntry,
 )
-from courses.services import files
-from courses.tests import files_kit
 from courses.tests.factories import CourseFactory, CourseItemFactory
+from files import services as files
+from files.models import StoredFile
+from files.tests import files_kit
 from messaging import services as messaging
 from messaging.models import Message
 from notifications.models import CourseMute, DigestRun, Notification, NotificationPreference
@@ -317,7 +317,7 @@ FACTORIES: dict[str, Factory] = {
     "usersessions.UserSession": _user_session,
     "admin.LogEntry": _log_entry,
     "courses.Submission": _submission,
-    "courses.StoredFile": _stored_file,
+    "files.StoredFile": _stored_file,
     "courses.WaitlistEntry": _waitlist_entry,
 }
 

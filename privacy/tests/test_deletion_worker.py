@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from bench.seed_privacy import seed_account
 from core.testing import requires_postgres, requires_redis
-from courses.models import StoredFile
+from files.models import StoredFile
 from privacy import deletion, retention
 from privacy.models import DeletionRequest
 from privacy.registry import registry

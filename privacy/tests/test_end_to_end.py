@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from courses.models import StoredFile
-from courses.tests.files_kit import TemporaryStorageMixin
+from files.models import StoredFile
+from files.tests.files_kit import TemporaryStorageMixin
 from privacy import export
 from privacy.models import DeletionRequest, ExportRequest, PolicyAcceptance
 from privacy.registry import registry

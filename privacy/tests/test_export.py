@@ -17,9 +17,9 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from courses.services import files
-from courses.tests import files_kit as kit
 from courses.tests.factories import CourseFactory, EnrollmentFactory
+from files import services as files
+from files.tests import files_kit as kit
 from messaging import services as messaging
 from privacy import export, retention
 from privacy.models import ExportRequest

@@ -10,9 +10,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from courses.services import files
-from courses.tests import files_kit as kit
 from courses.tests.factories import CourseFactory, EnrollmentFactory
+from files import services as files
+from files.tests import files_kit as kit
 from privacy import export, retention
 from privacy.models import ExportRequest
 from privacy.registry import registry

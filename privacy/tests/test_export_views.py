@@ -10,7 +10,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from courses.tests import files_kit as kit
+from files.tests import files_kit as kit
 from privacy import export
 from privacy.models import ExportRequest
 from tests.base import LecternTestCase

@@ -10,10 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts import services as account_services
 from core.http import AuthedRequest
-from notifications import services as notification_services
-from notifications.models import EmailMode, preference_for
 from privacy import export
 from privacy.forms import ConsentsForm
 from privacy.registry import Basis, Entry, registry
@@ -68,22 +65,13 @@ def _held_by(user: object) -> list[Category]:
     return list(categories.values())
 
 
-def _email_on(mode: str) -> bool:
-    return mode != EmailMode.OFF
-
-
 @login_required
 @require_safe
 def privacy_dashboard(request: AuthedRequest) -> HttpResponse:
     """Show every category held about the person, their consents, export and deletion."""
     user = request.user
     categories = _held_by(user)
-    consents = ConsentsForm(
-        initial={
-            "email_notifications": _email_on(preference_for(user).email_mode),
-            "send_read_receipts": user.send_read_receipts,
-        }
-    )
+    consents = ConsentsForm(initial={c.name: c.given(user) for c in registry.consents})
     return render(
         request,
         "privacy/dashboard.html",
@@ -99,24 +87,11 @@ def privacy_dashboard(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def update_consents(request: AuthedRequest) -> HttpResponse:
-    """Switch notification email and read receipts on or off."""
+    """Record each declared choice (notification email, read receipts...) as submitted."""
     user = request.user
     form = ConsentsForm(request.POST)
-    form.is_valid()  # two optional checkboxes: any submission is valid
-    pref = preference_for(user)
-    wants_email = form.cleaned_data["email_notifications"]
-    if wants_email != _email_on(pref.email_mode):
-        # Turning email back on restores "right away"; someone on the daily digest who
-        # leaves the box ticked keeps their digest.
-        notification_services.save_preferences(
-            user=user,
-            email_mode=EmailMode.IMMEDIATE if wants_email else EmailMode.OFF,
-            quiet_hours_start=pref.quiet_hours_start,
-            quiet_hours_end=pref.quiet_hours_end,
-            digest_hour=pref.digest_hour,
-        )
-    receipts = form.cleaned_data["send_read_receipts"]
-    if receipts != user.send_read_receipts:
-        account_services.update_user(user=user, fields={"send_read_receipts": receipts})
+    form.is_valid()  # optional checkboxes only: any submission is valid
+    for consent in form.consents:
+        consent.save(user, form.cleaned_data[consent.name])
     messages.success(request, "Your privacy choices are saved.")
     return redirect("privacy:dashboard")

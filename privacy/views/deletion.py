@@ -9,16 +9,15 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts.models import User
 from core import ratelimit
-from courses.models import Course, Enrollment, WaitlistEntry
+from core.http import AuthedRequest
 from privacy import deletion
 from privacy.models import DeletionRequest
+from privacy.registry import registry
 
 # Wrong passwords are counted per account, so guessing is slow even from many addresses.
 CONFIRM_LIMIT = ratelimit.Limit("delete_account", count=5, window=15 * 60)
@@ -37,7 +36,7 @@ class DeleteAccountForm(forms.Form):
         },
     )
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         if not user.has_usable_password():
@@ -61,22 +60,11 @@ def recently_signed_in(request: HttpRequest) -> bool:
     return any(time.time() - float(r.get("at", 0)) < window for r in records)
 
 
-def _teaching_summary(user: User) -> dict[str, int]:
-    courses = Course.objects.filter(teacher=user)
-    enrolled = Enrollment.objects.filter(
-        course__in=courses, status=Enrollment.Status.ACTIVE
-    ).values_list("student_id", flat=True)
-    waiting = WaitlistEntry.objects.filter(course__in=courses).values_list("student_id", flat=True)
-    students = User.objects.filter(Q(pk__in=enrolled) | Q(pk__in=waiting)).count()
-    return {"courses": courses.count(), "students": students}
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
-def delete_account(request: HttpRequest) -> HttpResponse:
+def delete_account(request: AuthedRequest) -> HttpResponse:
     """Show what deleting the account erases and keeps; on confirmation, deactivate it."""
     user = request.user
-    assert isinstance(user, User)
     form = DeleteAccountForm(request.POST or None, user=user)
     needs_reauth = not user.has_usable_password() and not recently_signed_in(request)
     status = 200
@@ -96,7 +84,7 @@ def delete_account(request: HttpRequest) -> HttpResponse:
         "erased": deletion.erased_categories(),
         "kept": deletion.kept_categories(),
         "cooling_off_days": settings.ACCOUNT_DELETION_COOLING_OFF_DAYS,
-        "teaching": _teaching_summary(user) if user.is_teacher else None,
+        "warnings": registry.deletion_warnings_for(user),
     }
     return render(request, "privacy/delete_account.html", context, status=status)
 

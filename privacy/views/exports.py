@@ -2,7 +2,6 @@
 
 import logging
 from datetime import timedelta
-from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,9 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.models import User
-from core import ratelimit
-from courses import storage
+from core import ratelimit, storage
+from core.http import AuthedRequest
 from privacy import export as exports
 from privacy.models import ExportRequest
 
@@ -75,13 +73,13 @@ def _link_problem(request: HttpRequest, *, status: int, title: str, body: str) -
 
 @login_required
 @require_safe
-def download_export(request: HttpRequest, export_id: int, token: str) -> HttpResponseBase:
+def download_export(request: AuthedRequest, export_id: int, token: str) -> HttpResponseBase:
     """Stream the person's own export, or redirect to a short-lived signed URL on S3.
 
     The link in the email is signed and expires with the file; it also needs
     the person to be logged in as the account it belongs to.
     """
-    user = cast(User, request.user)  # signed in: login_required
+    user = request.user  # signed in: login_required
     export = ExportRequest.objects.filter(pk=export_id, user=user).first()
     if export is None:
         return _link_problem(

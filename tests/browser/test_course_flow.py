@@ -20,7 +20,7 @@ from django.utils import timezone
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from accounts.models import User
-from courses.tests.files_kit import PDF_BYTES
+from files.tests.files_kit import PDF_BYTES
 from tests.base import PASSWORD
 from tests.browser.kit import Browsing
 

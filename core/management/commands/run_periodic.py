@@ -1,8 +1,8 @@
 """Run the beat schedule's periodic jobs inline, for machines without Redis and Celery beat.
 
 `make run` starts this next to the development server. It reads the one list
-of periodic jobs (`config.celery.app.conf.beat_schedule`) and asks each
-schedule, as beat would, whether it is due. Last-run times are kept in a small
+of periodic jobs (the Celery app's `beat_schedule`, set in `config.celery`) and
+asks each schedule, as beat would, whether it is due. Last-run times are kept in a small
 JSON file, so a restart neither repeats a job nor forgets one that fell due
 while it was stopped; a job never run before is due at once.
 """
@@ -17,11 +17,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, cast
 
+from celery import current_app as app
 from celery.schedules import BaseSchedule, maybe_schedule
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-
-from config.celery import app
 
 logger = logging.getLogger("lectern.periodic")
 

@@ -5,10 +5,10 @@ from urllib.parse import parse_qs, urlsplit
 from django.test import override_settings
 from django.urls import reverse
 
-from courses.models import StoredFile
-from courses.services import files
-from courses.tests import files_kit as kit
 from courses.tests.factories import CourseFactory, CourseItemFactory, EnrollmentFactory
+from files import services as files
+from files.models import StoredFile
+from files.tests import files_kit as kit
 from tests.base import LecternTestCase
 
 BUCKET = "lectern-test-files"
@@ -44,7 +44,7 @@ class S3StorageTests(LecternTestCase):
 
     def test_it_redirects_a_member_to_a_short_lived_signed_url(self) -> None:
         stored = self.store()
-        response = self.new_client(self.bob).get(reverse("courses:download", args=[stored.pk]))
+        response = self.new_client(self.bob).get(reverse("files:download", args=[stored.pk]))
         assert response.status_code == 302
         assert response["Cache-Control"] == "no-store"
         url = urlsplit(response["Location"])
@@ -59,14 +59,12 @@ class S3StorageTests(LecternTestCase):
     def test_it_follows_the_ttl_setting(self) -> None:
         stored = self.store()
         with override_settings(FILE_URL_TTL_SECONDS=30):
-            response = self.new_client(self.alice).get(
-                reverse("courses:download", args=[stored.pk])
-            )
+            response = self.new_client(self.alice).get(reverse("files:download", args=[stored.pk]))
         assert parse_qs(urlsplit(response["Location"]).query)["X-Amz-Expires"] == ["30"]
 
     def test_it_makes_no_url_for_someone_without_access(self) -> None:
         stored = self.store()
-        response = self.new_client(self.dave).get(reverse("courses:download", args=[stored.pk]))
+        response = self.new_client(self.dave).get(reverse("files:download", args=[stored.pk]))
         assert response.status_code == 404
         assert "Location" not in response
         assert b"X-Amz" not in response.content

@@ -1,3 +1,5 @@
+"""Stored files: every upload, whatever it is for, is one row here."""
+
 import secrets
 
 from django.conf import settings
@@ -11,7 +13,7 @@ def random_key(instance: "StoredFile", filename: str) -> str:
 
 
 class StoredFile(models.Model):
-    """An uploaded file: course material, a cover image or part of a submission.
+    """An uploaded file: course material, a cover image, part of a submission, an attachment.
 
     Files are never served from a public path: the download view checks access
     and then redirects to a short-lived signed URL (or streams from local disk).

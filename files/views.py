@@ -7,7 +7,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_safe
 
-from courses import access, storage
+from core import storage
+from files import access
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +28,7 @@ def download(request: HttpRequest, file_id: int) -> HttpResponseBase:
         raise
     inline = stored.content_type.startswith("image/")
     # A public cover is the same for everyone; anything else depends on who asks.
-    cache_control = (
-        "public, max-age=300" if access.is_public_cover(stored) else "private, max-age=0"
-    )
+    cache_control = "public, max-age=300" if access.is_public(stored) else "private, max-age=0"
 
     if not storage.is_local(stored.blob.storage):
         url = storage.signed_url(

@@ -4,10 +4,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 
-from courses.models import Course, StoredFile
-from courses.services import files
-from courses.tests import files_kit as kit
+from courses.models import Course
 from courses.tests.factories import CourseFactory
+from files import services as files
+from files.models import StoredFile
+from files.tests import files_kit as kit
 from tests.base import LecternTestCase
 
 

@@ -29,7 +29,7 @@ from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
 from PIL import Image, UnidentifiedImageError
 
-from courses.models import Course, StoredFile
+from files.models import StoredFile
 
 logger = logging.getLogger(__name__)
 
@@ -122,10 +122,12 @@ def erase_files(files: Iterable[StoredFile]) -> int:
 
 
 def store_upload(
-    *, uploaded_by: Any, course: Course | None, upload: UploadedFile, purpose: str
+    *, uploaded_by: Any, course: Any, upload: UploadedFile, purpose: str
 ) -> StoredFile:
     """Check an upload's size, quota and content, then store it under a random key.
 
+    `course` is the course the file belongs to, if any (files never look
+    inside it; the apps above use it to decide who may download the file).
     Raise ValidationError with a message for the person uploading when the file
     is empty, too large, over the teacher's quota or of a type not accepted for
     `purpose` ("cover", "material", "submission" or "attachment": a file sent

@@ -2,10 +2,11 @@
 
 from django.urls import reverse
 
-from courses.models import CourseItem, StoredFile, Submission
-from courses.services import files
-from courses.tests import files_kit as kit
+from courses.models import CourseItem, Submission
 from courses.tests.factories import CourseFactory, CourseItemFactory, EnrollmentFactory
+from files import services as files
+from files.models import StoredFile
+from files.tests import files_kit as kit
 from tests.base import LecternTestCase, StudentFactory
 
 
@@ -29,7 +30,7 @@ class DownloadTests(kit.TemporaryStorageMixin, LecternTestCase):
         )
 
     def url(self, stored: StoredFile) -> str:
-        return reverse("courses:download", args=[stored.pk])
+        return reverse("files:download", args=[stored.pk])
 
     def get(self, user, stored: StoredFile):
         return self.new_client(user).get(self.url(stored))
@@ -68,7 +69,7 @@ class DownloadTests(kit.TemporaryStorageMixin, LecternTestCase):
         response = self.new_client().get(self.url(self.material))
         assert response.status_code == 302
         assert reverse("account_login") in response["Location"]
-        missing = self.new_client().get(reverse("courses:download", args=[999999]))
+        missing = self.new_client().get(reverse("files:download", args=[999999]))
         assert missing.status_code == 302
 
     def test_it_keeps_submission_files_to_the_student_and_the_teacher(self) -> None:

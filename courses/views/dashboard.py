@@ -1,0 +1,36 @@
+"""The landing page for visitors and the dashboard a signed-in person starts from."""
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
+
+from core.http import AuthedRequest
+from courses import selectors
+from courses.services import courses as course_services
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    """Introduce Lectern to visitors, with public courses open for enrolment."""
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    return render(request, "courses/home.html", {"featured": course_services.featured_courses()})
+
+
+@login_required
+@require_safe
+def dashboard(request: AuthedRequest) -> HttpResponse:
+    """Show a teacher their courses and what needs attention; a student what they follow."""
+    user = request.user
+    context: dict[str, Any] = {}
+    if user.is_teacher:
+        teaching = list(course_services.courses_for_teacher(user))
+        context["teaching"] = [c for c in teaching if not c.is_archived]
+        context["archived"] = [c for c in teaching if c.is_archived]
+        context["has_published"] = any(c.published_at for c in teaching)
+    if user.is_student or not user.is_teacher:
+        context["enrollments"] = list(selectors.student_courses(user))
+    return render(request, "courses/dashboard.html", context)
