@@ -1,18 +1,22 @@
+import uuid
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
 from django import forms
 from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
 from django.core.mail import EmailMessage
 from django.http import Http404, HttpRequest
 
 from accounts import signup_rules, views
 from core.ratelimit import client_ip, retry_after_for_actions, too_many_requests
+from outbox import services as outbox
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -62,6 +66,21 @@ class AccountAdapter(DefaultAccountAdapter):
         """
         login = credentials.get("email", credentials.get("username", ""))
         return f"{urlsplit(settings.SITE_URL).netloc}:{str(login).lower()}"
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """Render allauth's email as allauth does, and queue it in the outbox.
+
+        A mail outage then never fails a sign-up, a password reset or a change
+        of address: the email waits and is sent when the service is back. Each
+        call is its own email (asking twice for a reset link sends two), so the
+        key is unique to the call rather than derived from a record.
+        """
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        ctx.update(context)
+        message = self.render_mail(template_prefix, email, ctx)
+        name = template_prefix.rsplit("/", 1)[-1]
+        outbox.enqueue_email(key=f"account-{name}:{uuid.uuid4().hex}", message=message)
 
     def get_client_ip(self, request: HttpRequest) -> str:
         """Key allauth's limits on the same address as ours, never failing for want of one."""

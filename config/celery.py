@@ -24,6 +24,12 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
 )
 app.conf.beat_schedule = {
+    # Outgoing email: retries whose back-off has passed, and emails whose task was lost (the
+    # broker was down when they were queued, or their worker died). Every minute.
+    "requeue-due-emails": {
+        "task": "outbox.tasks.requeue_due_emails_task",
+        "schedule": crontab(),
+    },
     # Retention, including starting account erasures whose cooling-off has ended: every
     # quarter hour, so a due deletion starts within the hour.
     "sweep-retention": {

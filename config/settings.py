@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "anymail",
     "core",
+    "outbox",
     "accounts",
     "privacy",
     "files",
@@ -327,6 +328,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds before an SMTP call gives up; well within the outbox's claim on an email.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 if ANYMAIL["MAILGUN_API_KEY"]:
     EMAIL_BACKEND = "anymail.backends.mailgun.EmailBackend"
 elif EMAIL_HOST:

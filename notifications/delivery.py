@@ -1,25 +1,24 @@
-"""Sending notification email: immediate, held for quiet hours, and daily digests.
+"""Notification email: immediate, held for quiet hours, and daily digests.
 
-Delivery guarantee. A row is claimed before anything is sent: a conditional
+This module decides whether, when and what to email; the outbox sends it.
+
+Delivery guarantee. A row is claimed before anything is queued: a conditional
 update moves it from PENDING to SENDING and stamps `email_claimed_at`, and only
-the caller whose update changed the row goes on. A task that runs twice, or
-two workers racing for the same row, therefore send it once. When the mail
-backend raises, the claim is released (back to PENDING, tried again by the
-periodic job after a short back-off, FAILED after `MAX_ATTEMPTS`), so a
-retried task after a failure sends exactly one email.
-
-The one gap is a worker that dies after the provider accepted the message but
-before the row was marked SENT. We chose at-least-once for that window: a
-claim older than `STALE_AFTER` is taken to be abandoned and is sent again by
-the periodic job, because a lost grade or deadline reminder costs the reader
-more than a rare duplicate. Each email carries a stable Message-ID built from
-the notification, so a mail client can recognise the repeat. The window is a
-single network round trip, and nothing else in the code path can produce a
-second send.
+the caller whose update changed the row goes on. The rendered email is then
+handed to the outbox (key "notification:<id>") in the same transaction that
+marks the row SENT, so both happen or neither does. A task that runs twice, or
+two workers racing for the same row, queue it once; a claim abandoned by a dead
+worker is taken up after `STALE_AFTER` and queued again under the same key,
+which inserts nothing if the first hand-over committed. A mail outage is the
+outbox's business: it retries with back-off, so SENT here means "handed over".
+Rendering that raises releases the claim (tried again by the periodic job after
+a back-off, FAILED after `MAX_ATTEMPTS`). Each email carries a stable
+Message-ID built from the notification.
 
 Digests follow the same rule per (user, local day): a `DigestRun` row, unique
 on that pair, is inserted first and the notifications it covers are attached
-to it, so a second run of the job finds the day taken and sends nothing.
+to it, so a second run of the job finds the day taken and queues nothing; the
+digest is handed to the outbox under the run's own key ("digest:<run id>").
 """
 
 import datetime as dt
@@ -46,6 +45,7 @@ from notifications.models import (
     preference_for,
 )
 from notifications.services import user_zone
+from outbox import services as outbox
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,9 @@ def _common_context(user: Any) -> dict[str, Any]:
     }
 
 
-def _send(*, prefix: str, user: Any, context: dict[str, Any], message_id: str) -> None:
+def _render(
+    *, prefix: str, user: Any, context: dict[str, Any], message_id: str
+) -> EmailMultiAlternatives:
     subject = " ".join(render_to_string(f"{prefix}_subject.txt", context).split())
     text = render_to_string(f"{prefix}_message.txt", context)
     html = render_to_string(f"{prefix}_message.html", context)
@@ -136,7 +138,7 @@ def _send(*, prefix: str, user: Any, context: dict[str, Any], message_id: str) -
         headers=_headers(user, message_id),
     )
     message.attach_alternative(html, "text/html")
-    message.send()
+    return message
 
 
 # --- Immediate emails ------------------------------------------------------------------------
@@ -213,18 +215,21 @@ def send_notification_email(notification_id: int, *, at: dt.datetime | None = No
         ),
     }
     try:
-        _send(
+        message = _render(
             prefix="notifications/email/notification",
             user=recipient,
             context=context,
             message_id=f"<notification-{notification.pk}@{_domain()}>",
         )
     except Exception:
-        logger.exception("Sending notification %s failed", notification_id)
+        logger.exception("Rendering the email of notification %s failed", notification_id)
         _release(mine, attempts=notification.email_attempts, at=at)
         return False
-    mine.update(email_state=EmailState.SENT, email_sent_at=timezone.now())
-    return True
+    with transaction.atomic():
+        handed_over = mine.update(email_state=EmailState.SENT, email_sent_at=timezone.now())
+        if handed_over:
+            outbox.enqueue_email(key=f"notification:{notification.pk}", message=message)
+    return bool(handed_over)
 
 
 def _release(rows: Any, *, attempts: int, at: dt.datetime) -> None:
@@ -318,23 +323,29 @@ def send_digest(*, user_id: int, at: dt.datetime | None = None) -> bool:
         "day": run.day,
     }
     try:
-        _send(
+        message = _render(
             prefix="notifications/email/digest",
             user=user,
             context=context,
             message_id=f"<digest-{user.pk}-{run.day.isoformat()}@{_domain()}>",
         )
     except Exception:
-        logger.exception("Sending the digest of user %s failed", user_id)
+        logger.exception("Rendering the digest of user %s failed", user_id)
         DigestRun.objects.filter(pk=run.pk, claimed_at=run.claimed_at).update(
             state=DigestRun.State.FAILED
         )
         return False
     sent_at = timezone.now()
-    DigestRun.objects.filter(pk=run.pk).update(state=DigestRun.State.SENT, sent_at=sent_at)
-    Notification.objects.filter(digest=run).update(
-        email_state=EmailState.SENT, email_sent_at=sent_at
-    )
+    with transaction.atomic():
+        handed_over = DigestRun.objects.filter(
+            pk=run.pk, state=DigestRun.State.SENDING, claimed_at=run.claimed_at
+        ).update(state=DigestRun.State.SENT, sent_at=sent_at)
+        if not handed_over:
+            return False  # a later claim took this run over; it queues the digest
+        outbox.enqueue_email(key=f"digest:{run.pk}", message=message)
+        Notification.objects.filter(digest=run).update(
+            email_state=EmailState.SENT, email_sent_at=sent_at
+        )
     return True
 
 

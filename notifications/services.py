@@ -18,6 +18,7 @@ from notifications.models import (
     NotificationPreference,
     preference_for,
 )
+from outbox import services as outbox
 
 
 def user_zone(user: Any) -> dt.tzinfo:
@@ -96,8 +97,8 @@ def notify(
     if email_state == EmailState.PENDING and not_before is None:
         from notifications.tasks import send_notification_email_task
 
-        pk = notification.pk
-        transaction.on_commit(lambda: send_notification_email_task.delay(pk))
+        # A broker that can't be reached is logged; the held-emails job sends it instead.
+        outbox.enqueue_task_on_commit(send_notification_email_task, notification.pk)
     return notification
 
 

@@ -18,8 +18,10 @@ it is built from steps that each commit with their own record:
   deletes) rather than blobs nobody knows about.
 - The user's own row goes last: until then the erasers can still find the
   person's rows through it.
-- The receipt is claimed with a conditional update of `receipt_sent_at`, so it
-  goes out once; only then are the request's name and address cleared.
+- The receipt is claimed with a conditional update of `receipt_sent_at`, in the
+  transaction that queues it in the outbox, so it goes out once; only then are
+  the request's name and address cleared (the outbox keeps its own copy until
+  the receipt is sent, and purges it 30 days later).
 
 A failing step marks the request failed with the error; the retention sweep
 resumes failed and stalled erasures once their heartbeat is `STALE_AFTER` old.
@@ -123,13 +125,14 @@ def request_deletion(*, user: Any, request: HttpRequest | None = None) -> Deleti
         locked.is_active = False
         locked.save(update_fields=["is_active"])
         end_all_sessions(locked)
-        transaction.on_commit(lambda: _send_scheduled(deletion))
+        _send_scheduled(deletion)
     if request is not None:
         logout(request)
     return deletion
 
 
 def _send_scheduled(deletion: DeletionRequest) -> None:
+    """Queue the email with the cancel link; the outbox sends it once the request commits."""
     emails.send(
         "privacy/email/deletion_scheduled",
         deletion.email,
@@ -139,6 +142,7 @@ def _send_scheduled(deletion: DeletionRequest) -> None:
             "cancel_url": cancel_url(deletion),
             "cooling_off_days": settings.ACCOUNT_DELETION_COOLING_OFF_DAYS,
         },
+        key=f"deletion-scheduled:{deletion.pk}",
     )
 
 
@@ -316,8 +320,13 @@ def erase(request_id: int) -> None:
     )
 
 
+@transaction.atomic
 def _send_receipt(request_id: int) -> None:
-    """Send the receipt once: whoever sets `receipt_sent_at` first sends it."""
+    """Queue the receipt once: whoever sets `receipt_sent_at` first queues it.
+
+    The claim and the outbox row commit together; the outbox sends the email
+    and retries it while the mail service is down.
+    """
     now = timezone.now()
     kept = _kept_for_receipt(now)
     claimed = DeletionRequest.objects.filter(pk=request_id, receipt_sent_at__isnull=True).update(
@@ -326,21 +335,19 @@ def _send_receipt(request_id: int) -> None:
     if not claimed:
         return
     deletion = DeletionRequest.objects.get(pk=request_id)
-    try:
-        emails.send(
-            "privacy/email/deletion_receipt",
-            deletion.email,
-            {
-                "first_name": deletion.first_name,
-                "requested_at": deletion.requested_at,
-                "erased": _erased_counts(deletion.steps),
-                "kept": kept,
-            },
-        )
-    except Exception:
-        # Not sent: let the next run claim it again.
-        DeletionRequest.objects.filter(pk=request_id).update(receipt_sent_at=None)
-        raise
+    emails.send(
+        "privacy/email/deletion_receipt",
+        deletion.email,
+        {
+            "first_name": deletion.first_name,
+            "requested_at": deletion.requested_at,
+            "erased": _erased_counts(deletion.steps),
+            "kept": kept,
+        },
+        key=f"deletion-receipt:{request_id}",
+        # The account is gone: once the receipt is out, nothing may keep the address.
+        forget_recipient=True,
+    )
 
 
 def _erased_counts(steps: dict[str, int]) -> list[dict[str, Any]]:

@@ -23,7 +23,8 @@ Design notes.
   copied in chunks, and the finished ZIP is handed to storage as a file (S3
   uploads it in parts).
 - The "ready" email goes out once: `emailed_at` is claimed with a conditional
-  update before sending and released if sending raises, then tried again.
+  update in the same transaction that queues the email in the outbox, which
+  retries it if the mail service is down.
 """
 
 import json
@@ -474,17 +475,12 @@ def _build_file(export: ExportRequest, claim: _Claim) -> tuple[str, int]:
 
 
 def send_ready_email(export: ExportRequest) -> bool:
-    """Email `export`'s download link unless it was sent already; return True when sent.
+    """Queue the email with `export`'s download link unless it was queued already.
 
-    When sending fails the claim is released and the build task runs again
-    later, which finds the file ready and only sends the email.
+    Return True when this call queued it. The claim on `emailed_at` and the
+    outbox row commit together, and the outbox retries a failed send, so the
+    email goes out once.
     """
-    now = timezone.now()
-    claimed = ExportRequest.objects.filter(
-        pk=export.pk, state=ExportRequest.State.READY, emailed_at__isnull=True
-    ).update(emailed_at=now)
-    if not claimed:
-        return False
     user = export.user
     context = {
         "user": user,
@@ -494,16 +490,15 @@ def send_ready_email(export: ExportRequest) -> bool:
         "expires_at": export.expires_at,
         "export_days": settings.PRIVACY_EXPORT_DAYS,
     }
-    try:
-        emails.send("privacy/email/export_ready", user.email, context)
-    except Exception:
-        logger.exception("export %s: the ready email could not be sent", export.pk)
-        ExportRequest.objects.filter(pk=export.pk, emailed_at=now).update(emailed_at=None)
-        attempts = ExportRequest.objects.filter(pk=export.pk).values_list("attempts", flat=True)
-        ExportRequest.objects.filter(pk=export.pk).update(attempts=F("attempts") + 1)
-        if attempts and attempts[0] < MAX_ATTEMPTS * 2:
-            _schedule(export.pk, attempts[0])
-        return False
+    with transaction.atomic():
+        claimed = ExportRequest.objects.filter(
+            pk=export.pk, state=ExportRequest.State.READY, emailed_at__isnull=True
+        ).update(emailed_at=timezone.now())
+        if not claimed:
+            return False
+        emails.send(
+            "privacy/email/export_ready", user.email, context, key=f"export-ready:{export.pk}"
+        )
     return True
 
 

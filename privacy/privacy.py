@@ -1,9 +1,13 @@
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from outbox import services as outbox
+from outbox.models import OutboundEmail
 from privacy import deletion, export
 from privacy.models import DeletionRequest, ExportRequest, PolicyAcceptance
 from privacy.registry import Basis, Erasure, Retention, register
@@ -96,5 +100,59 @@ register(
         "counts stay, unlinked from you",
         expired=_due_deletions,
         purge=_start_due_deletions,
+    ),
+)
+
+
+# --- Outgoing email ----------------------------------------------------------------------------
+# The outbox sits below privacy in the layers: it only sends what other apps render and knows
+# nothing about people or this registry. Its rows hold a person's address and, until sent, the
+# email's body, so they are declared here, found by every address the person has had on file.
+
+
+def _addresses_of(user: Any) -> set[str]:
+    addresses = set(EmailAddress.objects.filter(user=user).values_list("email", flat=True))
+    return {address.lower() for address in (user.email, *addresses) if address}
+
+
+def _outbound_emails(user: Any) -> QuerySet:
+    return outbox.emails_to(_addresses_of(user))
+
+
+def _export_outbound_emails(user: Any) -> Iterator[dict[str, Any]]:
+    rows = _outbound_emails(user).order_by("pk")
+    fields = ("to_email", "subject", "state", "created_at", "finished_at")
+    return rows.values(*fields).iterator(chunk_size=2000)
+
+
+def _erase_outbound_emails(user: Any) -> int:
+    deleted, _ = _outbound_emails(user).delete()
+    return deleted
+
+
+register(
+    OutboundEmail,
+    category="Emails sent to you",
+    purpose="Sending you the emails about your account, courses and notifications, and "
+    "trying again when the mail service is down",
+    owner="to_email",
+    rows=_outbound_emails,
+    exporter=_export_outbound_emails,
+    schema={
+        "to_email": "The address the email went to",
+        "subject": "The email's subject (kept only until it is sent)",
+        "state": "Waiting to send, sending, sent, or failed (given up after a day of retries)",
+        "created_at": "When the email was queued",
+        "finished_at": "When it was sent, or given up",
+    },
+    eraser=_erase_outbound_emails,
+    erasure_note="Deleted; the deletion receipt is kept until it is sent, then its record "
+    "keeps no address",
+    dated_by="created_at",
+    retention=Retention(
+        "The subject and body are deleted as soon as the email is sent; the address 30 days "
+        "after it was sent or given up",
+        period=outbox.KEEP_FINISHED,
+        expired=outbox.finished_emails,
     ),
 )

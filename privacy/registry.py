@@ -33,6 +33,8 @@ type Eraser = Callable[[Any], int]
 type Expired = Callable[[], models.QuerySet]
 # Acts on one batch of those rows (inside its own transaction); returns how many it touched.
 type Purge = Callable[[models.QuerySet], int]
+# Returns a person's rows, for a model that reaches them by something other than a relation.
+type RowsFor = Callable[[Any], models.QuerySet]
 
 # How many rows a chunked exporter reads at a time.
 EXPORT_CHUNK = 2000
@@ -101,6 +103,7 @@ class Entry:
     erasure_note: str = ""
     # Erased before every other entry (stored files, whose blobs other steps would orphan).
     erase_first: bool = False
+    rows: RowsFor | None = None  # replaces the `owner` path when given
 
     @property
     def on_erasure(self) -> str:
@@ -118,6 +121,8 @@ class Entry:
 
     def rows_for(self, user: Any) -> models.QuerySet:
         """Return this model's rows that belong to `user`."""
+        if self.rows is not None:
+            return self.rows(user)
         return self.model._default_manager.filter(**_owner_lookup(self.owner, user))
 
 
@@ -206,6 +211,7 @@ class Registry:
         dated_by: str = "",
         erasure_note: str = "",
         erase_first: bool = False,
+        rows: RowsFor | None = None,
     ) -> Entry:
         """Declare how `model`'s personal data is exported, erased and retained.
 
@@ -216,7 +222,10 @@ class Registry:
         rows are deleted; anonymising or keeping needs an eraser of its own, and
         keeping needs the legal reason. `dated_by` names the date field the
         privacy dashboard uses for "since when". `erase_first` runs the eraser
-        before all others (rows other steps would orphan by cascade).
+        before all others (rows other steps would orphan by cascade). `rows`
+        finds a person's rows for a model with no relation to the user (emails
+        found by address); `owner` then only names the field, and `exporter`
+        and `eraser` are required.
         """
         label = model._meta.label
         if label in self.entries or label in self.exemptions:
@@ -225,6 +234,10 @@ class Registry:
             raise ValueError(f"{label}: keeping data after deletion needs a legal reason.")
         if erasure is not Erasure.DELETE and eraser is None:
             raise ValueError(f"{label}: {erasure} needs an eraser of its own.")
+        if rows is not None and (exporter is None or eraser is None):
+            raise ValueError(
+                f"{label}: rows found without an owner path need their own exporter and eraser."
+            )
         if exporter is not None and not schema:
             raise ValueError(f"{label}: an exporter of its own needs a schema of what it writes.")
         names = list(fields) if fields is not None else _concrete_field_names(model, owner)
@@ -243,6 +256,7 @@ class Registry:
             legal_reason=legal_reason,
             erasure_note=erasure_note,
             erase_first=erase_first,
+            rows=rows,
         )
         self.entries[label] = entry
         return entry

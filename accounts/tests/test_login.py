@@ -1,5 +1,7 @@
 """Logging in and out, resetting and changing the password, changing the email address."""
 
+from typing import Any
+
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
@@ -78,9 +80,10 @@ def test_it_logs_out(client: Client, alice: User) -> None:
 
 
 def test_it_resets_a_forgotten_password_through_the_emailed_link(
-    client: Client, alice: User
+    client: Client, alice: User, django_capture_on_commit_callbacks: Any
 ) -> None:
-    response = client.post(reverse("account_reset_password"), {"email": "Alice@example.com"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_reset_password"), {"email": "Alice@example.com"})
 
     assert response.status_code == 302
     assert response["Location"] == reverse("account_reset_password_done")
@@ -159,14 +162,15 @@ def test_it_refuses_a_password_change_without_the_current_password(
 
 
 def test_it_changes_the_email_address_once_the_new_one_is_verified(
-    client: Client, alice: User
+    client: Client, alice: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     log_in(client, alice.email)
     mail.outbox.clear()
 
-    response = client.post(
-        reverse("account_email"), {"email": "alice.new@example.com", "action_add": ""}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("account_email"), {"email": "alice.new@example.com", "action_add": ""}
+        )
 
     assert response.status_code == 302
     new = EmailAddress.objects.get(email="alice.new@example.com")

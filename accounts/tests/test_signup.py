@@ -1,5 +1,7 @@
 """Signing up with email and password: who may, what is stored, and verifying the address."""
 
+from typing import Any
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
@@ -19,6 +21,12 @@ SIGNUP = "/accounts/signup/"
 
 def sign_up(client: Client, **overrides: object):
     return client.post(SIGNUP, signup_data(**overrides))
+
+
+def sign_up_and_send(client: Client, capture: Any, **overrides: object):
+    """Sign up, then send what the outbox queued, as it does once the request commits."""
+    with capture(execute=True):
+        return sign_up(client, **overrides)
 
 
 def test_it_shows_the_signup_form(client: Client) -> None:
@@ -75,8 +83,10 @@ def test_it_gives_both_roles_to_someone_who_teaches_and_learns(client: Client) -
     assert user.is_student
 
 
-def test_it_sends_a_verification_email_and_refuses_login_until_verified(client: Client) -> None:
-    sign_up(client)
+def test_it_sends_a_verification_email_and_refuses_login_until_verified(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    sign_up_and_send(client, django_capture_on_commit_callbacks)
 
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["nora@example.com"]
@@ -94,8 +104,10 @@ def test_it_sends_a_verification_email_and_refuses_login_until_verified(client: 
     assert browser.get(reverse("dashboard")).status_code == 302
 
 
-def test_it_verifies_the_address_and_logs_in_through_the_emailed_link(client: Client) -> None:
-    sign_up(client)
+def test_it_verifies_the_address_and_logs_in_through_the_emailed_link(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    sign_up_and_send(client, django_capture_on_commit_callbacks)
     link = link_in_last_email("/accounts/confirm-email/")
 
     page = client.get(link)
@@ -111,8 +123,10 @@ def test_it_verifies_the_address_and_logs_in_through_the_emailed_link(client: Cl
     assert client.get(reverse("dashboard")).status_code == 200
 
 
-def test_it_lets_a_verified_person_log_in_from_another_browser(client: Client) -> None:
-    sign_up(client)
+def test_it_lets_a_verified_person_log_in_from_another_browser(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    sign_up_and_send(client, django_capture_on_commit_callbacks)
     client.post(link_in_last_email("/accounts/confirm-email/"))
 
     browser = Client()
@@ -167,10 +181,14 @@ def test_it_refuses_a_teacher_who_did_not_accept_the_instructor_agreement(client
     assert not User.objects.exists()
 
 
-def test_it_keeps_one_account_per_address_whatever_its_case(client: Client, alice: User) -> None:
+def test_it_keeps_one_account_per_address_whatever_its_case(
+    client: Client, alice: User, django_capture_on_commit_callbacks: Any
+) -> None:
     mail.outbox.clear()
 
-    response = sign_up(client, email="Alice@Example.com")
+    response = sign_up_and_send(
+        client, django_capture_on_commit_callbacks, email="Alice@Example.com"
+    )
 
     # allauth does not reveal that the address is taken; it tells its owner by email.
     assert response.status_code in (302, 400)

@@ -12,7 +12,8 @@ and a transaction refused because another writer holds the database is
 retried (see `_seat_transaction`).
 
 When a seat frees up, the earliest waiting students are promoted in the same
-transaction, and told by email once it commits.
+transaction, and told by email once it commits (the outbox sends every email
+queued here, and retries it while the mail service is down).
 
 People a teacher invites, and visitors who register with a name and an email,
 get an account without a password and with an unverified address. The
@@ -20,7 +21,7 @@ invitation email carries a one-time link (allauth's password-reset token) to
 choose a password; following it proves the address, so it is verified then.
 """
 
-from collections.abc import Callable
+import uuid
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -40,6 +41,7 @@ from accounts.models import User
 from core.db import atomic_with_sqlite_retry
 from courses import events
 from courses.models import Course, Enrollment, Visibility, WaitlistEntry
+from outbox import services as outbox
 
 _seat_transaction = atomic_with_sqlite_retry
 
@@ -210,12 +212,12 @@ def add_student(
         if _active_enrollment(locked, user) is not None:
             return AddResult(enrollment=None, invited=False, already_enrolled=True)
         enrollment = _take_seat(locked, user)
-        _on_commit_send(_send_added, enrollment.pk)
+        _send_added(enrollment)
         events.emit(events.AddedByTeacher(enrollment.pk))
         return AddResult(enrollment=enrollment, invited=False)
     user = user or _create_invited_account(email, first_name, last_name)
     enrollment = _take_seat(locked, user)
-    _on_commit_send(_send_invitation, enrollment.pk)
+    _send_invitation(enrollment)
     events.emit(events.AddedByTeacher(enrollment.pk))
     return AddResult(enrollment=enrollment, invited=True)
 
@@ -242,11 +244,11 @@ def register_guest(
     email = _normalise(email)
     user = find_account(email)
     if user is not None and (not is_unclaimed(user) or user.pk == locked.teacher_id):
-        _on_commit_send(_send_finish_enrolling, locked.pk, email)
+        _send_finish_enrolling(locked, email)
         return AddResult(enrollment=None, invited=False)
     user = user or _create_invited_account(email, first_name, last_name, country)
     enrollment = _take_seat(locked, user)
-    _on_commit_send(_send_invitation, enrollment.pk)
+    _send_invitation(enrollment)
     events.emit(events.GuestRegistered(enrollment.pk))
     return AddResult(enrollment=enrollment, invited=True)
 
@@ -366,7 +368,7 @@ def _promote(course: Course) -> list[Enrollment]:
             break
         enrollment = _take_seat(course, entry.student)
         promoted.append(enrollment)
-        _on_commit_send(_send_promoted, enrollment.pk)
+        _send_promoted(enrollment)
         events.emit(events.PromotedFromWaitlist(enrollment.pk))
     return promoted
 
@@ -397,29 +399,29 @@ def _normalise(email: str) -> str:
     return email.strip().lower()
 
 
-# --- Emails, sent once the transaction commits -------------------------------------------------
-
-
-def _on_commit_send(send: Callable[..., None], *args: Any) -> None:
-    transaction.on_commit(lambda: send(*args))
+# --- Emails: rendered in the transaction, sent by the outbox once it commits ---------------------
 
 
 def _absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def _mail(template_prefix: str, to: str, context: dict[str, Any]) -> None:
+def _mail(key: str, template_prefix: str, to: str, context: dict[str, Any]) -> None:
     site = SimpleNamespace(domain=urlsplit(settings.SITE_URL).netloc, name=settings.SITE_NAME)
     message = get_adapter().render_mail(template_prefix, to, {"current_site": site, **context})
-    message.send()
+    outbox.enqueue_email(key=key, message=message)
 
 
-def _send_invitation(enrollment_id: int) -> None:
-    enrollment = Enrollment.objects.select_related("course__teacher", "student").get(
-        pk=enrollment_id
-    )
+def _seat_key(kind: str, enrollment: Enrollment) -> str:
+    # Re-enrolling reuses the row with a new `enrolled_at`, so each seat taken gets its own email.
+    return f"enrolment-{kind}:{enrollment.pk}:{enrollment.enrolled_at.isoformat()}"
+
+
+def _send_invitation(enrollment: Enrollment) -> None:
     course, student = enrollment.course, enrollment.student
+    # Registering again asks for a fresh invitation to the same seat: each request is its own.
     _mail(
+        f"{_seat_key('invitation', enrollment)}:{uuid.uuid4().hex}",
         "account/email/course_invite",
         student.email,
         {
@@ -432,12 +434,10 @@ def _send_invitation(enrollment_id: int) -> None:
     )
 
 
-def _send_added(enrollment_id: int) -> None:
-    enrollment = Enrollment.objects.select_related("course__teacher", "student").get(
-        pk=enrollment_id
-    )
+def _send_added(enrollment: Enrollment) -> None:
     course = enrollment.course
     _mail(
+        _seat_key("added", enrollment),
         "courses/enrolment/email/added",
         enrollment.student.email,
         {
@@ -449,12 +449,10 @@ def _send_added(enrollment_id: int) -> None:
     )
 
 
-def _send_promoted(enrollment_id: int) -> None:
-    enrollment = Enrollment.objects.select_related("course__teacher", "student").get(
-        pk=enrollment_id
-    )
+def _send_promoted(enrollment: Enrollment) -> None:
     course = enrollment.course
     _mail(
+        _seat_key("promoted", enrollment),
         "courses/enrolment/email/promoted",
         enrollment.student.email,
         {
@@ -466,11 +464,13 @@ def _send_promoted(enrollment_id: int) -> None:
     )
 
 
-def _send_finish_enrolling(course_id: int, email: str) -> None:
-    course = Course.objects.select_related("teacher").get(pk=course_id)
+def _send_finish_enrolling(course: Course, email: str) -> None:
+    # No row records this registration: one reminder per course, address and hour is plenty.
+    hour = timezone.now().strftime("%Y%m%d%H")
     enrol_path = reverse("courses:enroll", args=[course.slug])
     login_url = _absolute(f"{reverse('account_login')}?{urlencode({'next': enrol_path})}")
     _mail(
+        f"finish-enrolling:{course.pk}:{email}:{hour}",
         "courses/enrolment/email/finish_enrolling",
         email,
         {"course": course, "teacher": course.teacher, "login_url": login_url},

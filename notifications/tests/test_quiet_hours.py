@@ -80,8 +80,9 @@ class HeldEmailTests(LecternTestCase):
         assert delivery.send_held_emails() == 0
         assert notification.email_not_before is not None
         after = notification.email_not_before + dt.timedelta(minutes=1)
-        assert delivery.send_held_emails(at=after) == 1
-        assert delivery.send_held_emails(at=after) == 0
+        with self.captureOnCommitCallbacks(execute=True):
+            assert delivery.send_held_emails(at=after) == 1
+            assert delivery.send_held_emails(at=after) == 0
         assert len(mail.outbox) == 1
 
     def test_it_holds_an_email_queued_before_quiet_hours_began(self) -> None:

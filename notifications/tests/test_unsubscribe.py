@@ -26,7 +26,8 @@ class UnsubscribeTests(LecternTestCase):
         self.provider = Client(enforce_csrf_checks=True)
 
     def test_it_works_from_the_emails_own_header(self) -> None:
-        delivery.send_notification_email(make(self.bob).pk)
+        with self.captureOnCommitCallbacks(execute=True):
+            delivery.send_notification_email(make(self.bob).pk)
         header = mail.outbox[0].extra_headers["List-Unsubscribe"]
         path = header.strip("<>").split("://", 1)[1].split("/", 1)[1]
         response = self.provider.post(

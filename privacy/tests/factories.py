@@ -16,6 +16,7 @@ from allauth.socialaccount.models import SocialAccount, SocialToken
 from allauth.usersessions.models import UserSession
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMultiAlternatives
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +38,8 @@ from files.tests import files_kit
 from messaging import services as messaging
 from messaging.models import Message
 from notifications.models import CourseMute, DigestRun, Notification, NotificationPreference
+from outbox import services as outbox
+from outbox.models import OutboundEmail
 from privacy.models import DeletionRequest, ExportRequest, PolicyAcceptance
 
 
@@ -284,6 +287,17 @@ def _stored_file(user: User, world: World) -> object:
     )
 
 
+def _outbound_email(user: User, world: World) -> object:
+    # Addressed in capitals: the person's emails are found whatever the case.
+    message = EmailMultiAlternatives(
+        subject=f"Welcome, {user.first_name}",
+        body=f"Hello {user.first_name} {user.last_name}",
+        to=[user.email.upper()],
+    )
+    outbox.enqueue_email(key=f"test-welcome:{user.pk}", message=message)
+    return OutboundEmail.objects.get(key=f"test-welcome:{user.pk}")
+
+
 def _waitlist_entry(user: User, world: World) -> object:
     full = CourseFactory.create(teacher=world.teacher, title="Life drawing", capacity=1)
     Enrollment.objects.create(course=full, student=world.student)
@@ -319,6 +333,7 @@ FACTORIES: dict[str, Factory] = {
     "courses.Submission": _submission,
     "files.StoredFile": _stored_file,
     "courses.WaitlistEntry": _waitlist_entry,
+    "outbox.OutboundEmail": _outbound_email,
 }
 
 

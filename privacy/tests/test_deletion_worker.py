@@ -34,6 +34,11 @@ def test_it_finishes_once_after_the_pool_process_is_killed(celery_worker: Worker
     def sweep() -> None:
         retention.sweep_rule(registry.entries["privacy.DeletionRequest"])
 
+    def receipts() -> list[str]:
+        # The worker also sends the "deletion scheduled" email the request queued.
+        texts = [email.read_text() for email in celery_worker.emails()]
+        return [text for text in texts if "Your account has been deleted" in text]
+
     sweep()
     celery_worker.wait_for(
         lambda: current().state == State.ERASING and len(current().steps) >= 1, timeout=30
@@ -50,7 +55,7 @@ def test_it_finishes_once_after_the_pool_process_is_killed(celery_worker: Worker
     )
     sweep()
     celery_worker.wait_for(
-        lambda: current().state == State.COMPLETED and bool(celery_worker.emails()),
+        lambda: current().state == State.COMPLETED and bool(receipts()),
         timeout=60,
         every=0.2,
     )
@@ -59,6 +64,4 @@ def test_it_finishes_once_after_the_pool_process_is_killed(celery_worker: Worker
     assert set(done.steps) == {e.label for e in deletion.erasure_order()}
     assert not get_user_model().objects.filter(pk=bob.pk).exists()
     assert [name for name in blobs if default_storage.exists(name)] == []
-    emails = celery_worker.emails()
-    assert len(emails) == 1
-    assert "Your account has been deleted" in emails[0].read_text()
+    assert len(receipts()) == 1
