@@ -25,7 +25,7 @@ help:
 	@echo "             without REDIS_URL it also runs the periodic jobs inline (manage.py run_periodic)"
 	@echo "make test     run the whole test suite"
 	@echo "make setup    install Python and front-end dependencies (also: make install)"
-	@echo "make lint     ruff, ruff format --check, djlint and mypy"
+	@echo "make lint     ruff, ruff format --check, djlint, mypy and the import contracts"
 	@echo "make format   apply ruff and djlint formatting"
 	@echo "make migrate  apply database migrations"
 	@echo "make seed     create the demo accounts (safe to run again)"
@@ -103,6 +103,7 @@ lint: install
 	$(VENV)/bin/djlint $(TEMPLATE_DIRS) --check
 	$(VENV)/bin/djlint $(TEMPLATE_DIRS) --lint
 	SECRET_KEY=lint-only-secret-key $(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -5,6 +5,7 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
+        # Imported here, not at the top: app modules may load models only once the registry is.
         from allauth.account.signals import password_changed
 
         from accounts import receivers

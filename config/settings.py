@@ -44,14 +44,16 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.google",
     "allauth.usersessions",
     "anymail",
+    # Our apps, bottom layer first (the import contracts in pyproject.toml): each may
+    # import only those listed before it, and their hooks are set up in this order.
     "core",
     "outbox",
-    "accounts",
     "privacy",
+    "accounts",
     "files",
     "courses",
-    "messaging",
     "notifications",
+    "messaging",
 ]
 
 MIDDLEWARE = [
@@ -401,6 +403,7 @@ LOGGING = {
 
 SENTRY_DSN = env_str("SENTRY_DSN")
 if SENTRY_DSN:
+    # Only loaded (and its integrations hooked in) when error reporting is configured.
     import sentry_sdk
 
     sentry_sdk.init(

@@ -7,6 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.middleware import HtmxDetails
 
 if TYPE_CHECKING:
+    # For the type checker only: at run time core imports no app above it.
     from accounts.models import User
 
 

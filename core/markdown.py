@@ -4,6 +4,11 @@ import markdown
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 
+# Raise by one whenever what `render_markdown` produces changes (tags, attributes, URL
+# schemes, Markdown extensions): HTML stored by an older version is rendered again before
+# it is shown, so stricter rules reach what was written before them.
+RENDERER_VERSION = 1
+
 _ALLOWED_TAGS = {
     "a", "abbr", "blockquote", "br", "code", "em", "h1", "h2", "h3", "h4", "h5", "h6",
     "hr", "li", "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",

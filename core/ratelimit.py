@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 
 from allauth.core.internal import httpkit
+from allauth.core.internal.ratelimit import parse_rates
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
@@ -94,8 +95,6 @@ _ALLAUTH_ACTIONS_BY_URL = {
 
 def retry_after_for_actions(*actions: str) -> int | None:
     """Return the longest window among allauth's limits for `actions`, in seconds."""
-    from allauth.core.internal.ratelimit import parse_rates
-
     windows = [
         rate.duration
         for action in actions

@@ -7,10 +7,15 @@ objects are reached through presigned URLs that expire after
 FILE_URL_TTL_SECONDS. This is the only module that knows which one is in use.
 """
 
+from botocore.exceptions import BotoCoreError
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage
 from django.db.models.fields.files import FieldFile
 from django.utils.http import content_disposition_header
+
+# Object-storage failures worth another try later (a timeout, a dropped connection);
+# callers add them to their own transient errors without knowing about boto3.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (BotoCoreError,)
 
 
 def is_local(storage: Storage) -> bool:

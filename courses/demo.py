@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import demo as account_demo
 from accounts.models import User
 from courses.models import Course, Enrollment, ItemKind, LatePolicy, Visibility
 from courses.services import courses as course_services
@@ -130,3 +131,12 @@ def _free_course(teacher: User, student: User) -> Course:
     if not Enrollment.objects.filter(course=course, student=student).exists():
         enrolment.enroll_student(course=course, student=student)
     return course
+
+
+def seed() -> list[str]:
+    """Seed the demo courses for the demo teacher and student; name the ones created."""
+    teacher, student = account_demo.teacher_and_student()
+    return [
+        f"Demo course: {course.title} at {course.get_absolute_url()}"
+        for course in seed_demo_courses(teacher=teacher, student=student)
+    ]

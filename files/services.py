@@ -12,6 +12,7 @@ blob is removed again, so nothing is stored half-way.
 import codecs
 import logging
 import re
+import struct
 import unicodedata
 import zipfile
 from collections.abc import Iterable
@@ -222,7 +223,7 @@ def detect_kind(upload: UploadedFile, name: str) -> str:
         raise ValidationError(
             f"{name} is a program or a script; those can't be uploaded.", code="executable"
         )
-    kind = _binary_kind(head, upload)
+    kind = _binary_kind(head, upload, name)
     if kind is None:
         kind = _text_kind(upload, name)
     if kind is None:
@@ -265,10 +266,10 @@ def _text_extensions() -> set[str]:
     return {ext for key in TEXT_KINDS for ext in KINDS[key].extensions}
 
 
-def _binary_kind(head: bytes, upload: UploadedFile) -> str | None:
+def _binary_kind(head: bytes, upload: UploadedFile, name: str) -> str | None:
     """Match the first bytes against the signatures of the binary types accepted."""
     if head.startswith(b"PK\x03\x04"):
-        return _zip_kind(upload)
+        return _zip_kind(upload, name)
     try:
         matches = puremagic.magic_string(head)
     except puremagic.PureError:
@@ -290,25 +291,77 @@ def _binary_kind(head: bytes, upload: UploadedFile) -> str | None:
     return None
 
 
-def _zip_kind(upload: UploadedFile) -> str | None:
-    """Tell office documents from plain zip archives by what the archive holds."""
+# A zip-based upload is opened to see what it holds, never unpacked. These bound what a
+# crafted archive (a "zip bomb") can cost the check, and whoever unpacks it later.
+ZIP_MAX_DIRECTORY_BYTES = 2 * 1024 * 1024  # the member list, which zipfile reads whole
+ZIP_MAX_MEMBERS = 10_000
+ZIP_MAX_UNPACKED_BYTES = 1024 * 1024 * 1024  # declared, all members together
+ZIP_MAX_RATIO = 200  # declared unpacked size per packed byte, for members over a megabyte
+ZIP_END_RECORD = struct.Struct("<4s4H2LH")  # the end-of-central-directory record
+
+
+def _zip_kind(upload: UploadedFile, name: str) -> str | None:
+    """Tell office documents from plain zip archives by what the archive holds.
+
+    Raise ValidationError for an archive whose member list or declared sizes
+    are absurd; only the few bytes of an OpenDocument `mimetype` are ever read.
+    """
     upload.seek(0)
     try:
+        if _zip_directory_bytes(upload) > ZIP_MAX_DIRECTORY_BYTES:
+            raise _zip_bomb(name)
+        upload.seek(0)
         with zipfile.ZipFile(upload) as archive:
-            names = archive.namelist()
+            members = archive.infolist()
+            if len(members) > ZIP_MAX_MEMBERS or _absurd_sizes(members):
+                raise _zip_bomb(name)
+            names = [m.filename for m in members]
             if "[Content_Types].xml" in names:
                 for prefix, key in OOXML_PARTS.items():
                     if any(n.startswith(prefix) for n in names):
                         return key
                 return None
             if "mimetype" in names:
-                mimetype = archive.read("mimetype")[:100].strip()
+                # A bounded read: the member may unpack to far more than it declares.
+                with archive.open("mimetype") as member:
+                    mimetype = member.read(100).strip()
                 return "odt" if mimetype == b"application/vnd.oasis.opendocument.text" else None
             return "zip"
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError):
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError):
+        # Damaged, encrypted, or packed in a way zipfile can't read (names included).
         return None
     finally:
         upload.seek(0)
+
+
+def _zip_directory_bytes(upload: UploadedFile) -> int:
+    """Return the size the archive's end record gives its member list (0 if there is none)."""
+    size = upload.seek(0, 2)
+    tail_size = min(size, ZIP_END_RECORD.size + 65_535)  # the record, then a comment
+    upload.seek(size - tail_size)
+    tail = upload.read(tail_size)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < ZIP_END_RECORD.size:
+        return 0
+    return ZIP_END_RECORD.unpack_from(tail, at)[5]
+
+
+def _absurd_sizes(members: list[zipfile.ZipInfo]) -> bool:
+    if sum(m.file_size for m in members) > ZIP_MAX_UNPACKED_BYTES:
+        return True
+    return any(
+        m.file_size > 1024 * 1024 and m.file_size > ZIP_MAX_RATIO * max(m.compress_size, 1)
+        for m in members
+    )
+
+
+def _zip_bomb(name: str) -> ValidationError:
+    return ValidationError(
+        f"{name} is an archive that would unpack to far more than its own size, or holds "
+        f"more than {ZIP_MAX_MEMBERS:,} files; it can't be uploaded. Upload the files "
+        "inside it, or an archive of them made again with a standard tool.",
+        code="zip_bomb",
+    )
 
 
 def _text_kind(upload: UploadedFile, name: str) -> str | None:

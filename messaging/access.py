@@ -4,9 +4,11 @@ Every loader raises Http404 for a conversation the person is not in, whether
 it exists or not, so someone else's conversation looks like a missing one.
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import DateTimeField, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -15,6 +17,8 @@ from files.models import StoredFile
 from messaging.models import Conversation, Message, Participant
 
 Kind = Conversation.Kind
+# Earlier than any message.
+BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _active_in_course(user: Any, course_ref: str = "course") -> Exists:
@@ -50,10 +54,27 @@ def conversations_for(user: Any) -> QuerySet[Conversation]:
     return Conversation.objects.filter(member_filter(user))
 
 
+def member_since(user: Any) -> Coalesce:
+    """Return, for each conversation, when `user` joined its course.
+
+    What was said before is history to them, never unread. For a course's
+    teacher and in direct conversations there is no such moment: `BEGINNING`.
+    """
+    joined = Enrollment.objects.filter(
+        course=OuterRef("course"), student_id=user.pk, status=Enrollment.Status.ACTIVE
+    ).values("enrolled_at")[:1]
+    return Coalesce(Subquery(joined), Value(BEGINNING), output_field=DateTimeField())
+
+
 def get_conversation_for_member(user: Any, pk: int) -> Conversation:
-    """Return conversation `pk` with its course and teacher if `user` belongs to it."""
+    """Return conversation `pk` with its course and teacher if `user` belongs to it.
+
+    It comes with `member_since`, when `user` joined its course.
+    """
     return get_object_or_404(
-        conversations_for(user).select_related("course__teacher"),
+        conversations_for(user)
+        .select_related("course__teacher")
+        .annotate(member_since=member_since(user)),
         pk=pk,
     )
 

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from core.markdown import render_markdown
+from core import markdown
+from messaging import services
 from messaging.models import Attachment, Conversation, Message, Participant, Reaction
 
 
@@ -41,7 +42,8 @@ class MessageAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Message, form: object, change: bool) -> None:
         # What staff type is rendered and sanitised like any other message.
-        obj.body_html = render_markdown(obj.body) if obj.body else ""
+        obj.body_html = services.render_body(obj.body)
+        obj.html_version = markdown.RENDERER_VERSION
         super().save_model(request, obj, form, change)
 
 

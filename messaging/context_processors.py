@@ -1,7 +1,10 @@
 from functools import cached_property
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
+
+from messaging import selectors
 
 
 class UnreadMessages:
@@ -12,9 +15,7 @@ class UnreadMessages:
 
     @cached_property
     def count(self) -> int:
-        from messaging.selectors import unread_total
-
-        return unread_total(self._user)
+        return selectors.unread_total(self._user)
 
     @property
     def label(self) -> str:
@@ -23,8 +24,6 @@ class UnreadMessages:
     @property
     def poll_seconds(self) -> int:
         """Ask for the count again this often: less eagerly than an open conversation does."""
-        from django.conf import settings
-
         return 5 * int(settings.MESSAGE_POLL_SECONDS)
 
 

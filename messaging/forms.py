@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.models import User
+from core import parsing
 from messaging import services
 
 
@@ -65,6 +66,17 @@ class EditMessageForm(forms.Form):
 
 
 class StudentsField(forms.ModelMultipleChoiceField):
+    def clean(self, value: Any) -> Any:
+        # Django looks the chosen ids up with `IN (...)`, which fails on ids no column holds.
+        for raw in value or ():
+            if parsing.parse_int(raw) is None:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": raw},
+                )
+        return super().clean(value)
+
     def label_from_instance(self, obj: Any) -> str:
         return obj.get_full_name() or obj.email
 

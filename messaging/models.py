@@ -141,6 +141,9 @@ class Message(models.Model):
     body = models.TextField(_("message"))
     # Rendered and sanitised once on write: a page shows 50 messages, a poll many more.
     body_html = models.TextField(editable=False)
+    # The `core.markdown.RENDERER_VERSION` that produced `body_html` (0: not known). HTML
+    # from an older renderer is rendered again when read (`services.refresh_html`).
+    html_version = models.PositiveSmallIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

@@ -9,11 +9,17 @@ a conversation are the others' messages, not deleted, after their last-read
 pointer. That is exact by construction (no counter can drift under concurrent
 posts), and the index on (conversation, id) makes it a range scan over the
 unread messages only.
+
+What was said in a course before someone joined it is history, not news: in
+a course's channel and groups only messages after the member's enrolment can
+be unread, so a student who joins late (or comes back) isn't handed the whole
+backlog. The conversation page marks "new" by the same rule.
 """
 
 import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -37,8 +43,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from core import parsing
 from courses.models import Enrollment
-from messaging import access
+from messaging import access, services
 from messaging.models import (
     EMOJI,
     EMOJI_NAMES,
@@ -112,7 +119,10 @@ def _my_pointer(user: Any) -> Coalesce:
 def _unread_after_pointer(user: Any) -> Coalesce:
     unread = (
         Message.objects.filter(
-            conversation=OuterRef("pk"), id__gt=OuterRef("my_read"), deleted_at__isnull=True
+            conversation=OuterRef("pk"),
+            id__gt=OuterRef("my_read"),
+            created_at__gte=OuterRef("my_since"),
+            deleted_at__isnull=True,
         )
         .exclude(author_id=user.pk)
         .order_by()
@@ -124,8 +134,13 @@ def _unread_after_pointer(user: Any) -> Coalesce:
 
 
 def with_unread(queryset: QuerySet[Conversation], user: Any) -> QuerySet[Conversation]:
-    """Annotate each conversation with `my_read` (the pointer) and `unread` (the count)."""
-    return queryset.annotate(my_read=_my_pointer(user)).annotate(unread=_unread_after_pointer(user))
+    """Annotate each conversation with `my_read` (the pointer), `my_since` and `unread` (the count).
+
+    `my_since` is when the viewer joined the conversation's course (the
+    beginning of time for its teacher and in direct conversations).
+    """
+    annotated = queryset.annotate(my_read=_my_pointer(user), my_since=access.member_since(user))
+    return annotated.annotate(unread=_unread_after_pointer(user))
 
 
 def unread_total(user: Any) -> int:
@@ -180,7 +195,12 @@ def _poll_sql(vendor: str) -> tuple[str, tuple[Any, ...]]:
 
 
 def poll_state(user: Any, pk: int) -> PollState | None:
-    """Return the conversation's version and newest message if `user` belongs to it: one query."""
+    """Return the conversation's version and newest message if `user` belongs to it: one query.
+
+    An id no column can hold belongs to no conversation; the raw query would not say so itself.
+    """
+    if not 0 < pk <= parsing.MAX_ID:
+        return None
     sql, params = _poll_sql(connection.vendor)
     values = [user.pk if p == _SOME_USER else pk if p == _SOME_CONVERSATION else p for p in params]
     with connection.cursor() as cursor:
@@ -236,9 +256,18 @@ def title_for(conversation: Conversation, user: Any) -> str:
 
 
 def _decorate(
-    messages: list[Message], user: Any, read_up_to: int | None = None
+    messages: list[Message],
+    user: Any,
+    read_up_to: int | None = None,
+    member_since: datetime | None = None,
 ) -> list[MessageRow]:
-    """Attach reactions and attachments to `messages` with one query each."""
+    """Attach reactions and attachments to `messages` with one query each.
+
+    HTML from an older renderer is rendered again first (one more query, only
+    when there is some). With `read_up_to`, mark as new what `with_unread`
+    counts as unread.
+    """
+    services.refresh_html(messages)
     ids = [m.pk for m in messages if not m.is_deleted]
     counts: dict[int, dict[str, ReactionCount]] = defaultdict(dict)
     files: dict[int, list[Attachment]] = defaultdict(list)
@@ -260,7 +289,10 @@ def _decorate(
             message=m,
             reactions=[counts[m.pk][e] for e in EMOJI if e in counts[m.pk]],
             attachments=sorted(files[m.pk], key=lambda a: a.pk),
-            is_new=read_up_to is not None and m.pk > read_up_to and m.author_id != user.pk,
+            is_new=read_up_to is not None
+            and m.pk > read_up_to
+            and m.author_id != user.pk
+            and (member_since is None or m.created_at >= member_since),
         )
         for m in messages
     ]
@@ -276,14 +308,19 @@ def history(
     *,
     before: int | None = None,
     read_up_to: int | None = None,
+    member_since: datetime | None = None,
 ) -> HistoryPage:
-    """Return a page of messages, newest first, older than `before` when given."""
+    """Return a page of messages, newest first, older than `before` when given.
+
+    Messages after `read_up_to` (and not before `member_since`) are marked new.
+    """
     messages = _messages(conversation).order_by("-id")
     if before is not None:
         messages = messages.filter(id__lt=before)
     found = list(messages[: PAGE_SIZE + 1])
     return HistoryPage(
-        rows=_decorate(found[:PAGE_SIZE], user, read_up_to), has_older=len(found) > PAGE_SIZE
+        rows=_decorate(found[:PAGE_SIZE], user, read_up_to, member_since),
+        has_older=len(found) > PAGE_SIZE,
     )
 
 

@@ -5,7 +5,9 @@ version by one (`_bump`): concurrent posts are ordered, `last_message`
 always names the newest message, and the version is what polls compare.
 """
 
+import functools
 import logging
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -13,19 +15,19 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from core import jobs, markdown
 from core.db import atomic_with_sqlite_retry
-from core.markdown import render_markdown
 from courses.models import Course, Enrollment
 from courses.services.courses import concrete_user
 from files import services as files
 from files.models import StoredFile
-from messaging import access
+from messaging import access, selectors
 from messaging.models import EMOJI, Attachment, Conversation, Message, Participant, Reaction
 from notifications import services as notifications
 
@@ -34,6 +36,8 @@ logger = logging.getLogger(__name__)
 Kind = Conversation.Kind
 MAX_ATTACHMENTS = 5
 NO_SHARED_COURSE = "You can message people you share a course with: their teacher or classmates."
+# Enqueued by name: the tasks module imports this one (core.jobs explains why).
+NOTIFY_TASK = "messaging.tasks.notify_unread_message_task"
 
 
 _writes = atomic_with_sqlite_retry
@@ -56,6 +60,11 @@ def clean_body(body: str, *, has_files: bool = False) -> str:
             code="too_long",
         )
     return body
+
+
+def render_body(body: str) -> str:
+    """Return a message text's sanitised HTML, as stored with `markdown.RENDERER_VERSION`."""
+    return markdown.render_markdown(body) if body else ""
 
 
 def _bump(conversation_id: int, **fields: Any) -> int:
@@ -193,7 +202,8 @@ def _insert_message(
         conversation=conversation,
         author=author,
         body=body,
-        body_html=render_markdown(body) if body else "",
+        body_html=render_body(body),
+        html_version=markdown.RENDERER_VERSION,
         version=version,
     )
     Attachment.objects.bulk_create([Attachment(message=message, file=f) for f in stored])
@@ -255,12 +265,10 @@ def post_message(
 
 
 def _schedule_notification(message_id: int) -> None:
-    from messaging import tasks
-
     # Even when tasks run inline (no broker), the countdown is passed: a worker waits,
     # eager mode runs the task at once, so development shows notifications straight away.
     delay = int(getattr(settings, "MESSAGE_NOTIFY_DELAY_MINUTES", 10)) * 60
-    tasks.notify_unread_message_task.apply_async(args=(message_id,), countdown=delay)
+    jobs.task(NOTIFY_TASK).apply_async(args=(message_id,), countdown=delay)
 
 
 @_writes
@@ -278,9 +286,10 @@ def edit_message(*, message: Message, editor: Any, body: str) -> Message:
         return message
     message.version = _bump(message.conversation_id)
     message.body = body
-    message.body_html = render_markdown(body) if body else ""
+    message.body_html = render_body(body)
+    message.html_version = markdown.RENDERER_VERSION
     message.edited_at = timezone.now()
-    message.save(update_fields=["body", "body_html", "edited_at", "version"])
+    message.save(update_fields=["body", "body_html", "html_version", "edited_at", "version"])
     return message
 
 
@@ -325,6 +334,34 @@ def toggle_reaction(*, message: Message, user: Any, emoji: str) -> bool:
     Message.objects.filter(pk=message.pk).update(version=version)
     message.version = version
     return not removed
+
+
+def refresh_html(messages: Sequence[Message]) -> int:
+    """Render again the messages whose HTML an older renderer stored; return how many.
+
+    Called on the rows a page is about to show: stricter sanitising rules then
+    reach old messages the first time anyone reads them, in one UPDATE for the
+    whole page (and no query at all when every row is current). A row is only
+    written if its version is still the one read, so an edit or deletion at
+    the same moment is never overwritten.
+    """
+    stale = [m for m in messages if m.html_version < markdown.RENDERER_VERSION]
+    if not stale:
+        return 0
+    for message in stale:
+        message.body_html = render_body(message.body)
+        message.html_version = markdown.RENDERER_VERSION
+    _store_html(stale)
+    return len(stale)
+
+
+@_writes
+def _store_html(rendered: list[Message]) -> None:
+    unchanged = functools.reduce(operator.or_, (Q(pk=m.pk, version=m.version) for m in rendered))
+    Message.objects.filter(unchanged).update(
+        body_html=Case(*(When(pk=m.pk, then=Value(m.body_html)) for m in rendered)),
+        html_version=markdown.RENDERER_VERSION,
+    )
 
 
 # --- Reading and moderation ------------------------------------------------------------------
@@ -373,13 +410,11 @@ def mark_read(*, conversation: Conversation, user: Any, up_to: int) -> bool:
 
 
 def _shows_receipts(conversation: Conversation) -> bool:
-    from messaging.selectors import RECEIPTS_MAX_PEOPLE
-
     if conversation.kind == Kind.DIRECT:
         return True
     if conversation.kind == Kind.GROUP:
         people = Participant.objects.filter(conversation=conversation).count()
-        return people <= RECEIPTS_MAX_PEOPLE
+        return people <= selectors.RECEIPTS_MAX_PEOPLE
     return False
 
 

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import User
-from core import ratelimit
+from core import parsing, ratelimit
 from core.http import AuthedRequest
 from courses import access as course_access
 from courses.models import Enrollment
@@ -67,11 +67,6 @@ def conversation_etag(conversation_id: int, version: int, user: User) -> str:
     return f'W/"c{conversation_id}.v{version}.r{int(user.send_read_receipts)}"'
 
 
-def _int_param(request: AuthedRequest, name: str) -> int | None:
-    raw = request.GET.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
-
-
 def _refused(request: AuthedRequest, message: str, status: int = 403) -> HttpResponse:
     return render(request, "messaging/refused.html", {"reason": message}, status=status)
 
@@ -111,7 +106,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
     The list refreshes itself by polling with an ETag built from one cheap query.
     """
     user = request.user
-    page_number = _int_param(request, "page") or 1
+    page_number = parsing.query_int(request, "page") or 1
     stamp = selectors.inbox_stamp(user)
     etag = f'W/"i{stamp}.p{page_number}"'
     polling = bool(request.htmx) and "poll" in request.GET
@@ -251,7 +246,7 @@ def _render_conversation(
 ) -> HttpResponse:
     user = request.user
     query = request.GET.get("q", "").strip()[:200]
-    before = _int_param(request, "before")
+    before = parsing.query_int(request, "before")
     people = selectors.participants(conversation)
     # A direct or group conversation lists the viewer already; a channel makes their row now.
     state = next((p for p in people if p.user_id == user.pk), None) or services.state_for(
@@ -261,7 +256,13 @@ def _render_conversation(
     if query:
         page = selectors.search(conversation, user, query, before=before)
     else:
-        page = selectors.history(conversation, user, before=before, read_up_to=read_before)
+        page = selectors.history(
+            conversation,
+            user,
+            before=before,
+            read_up_to=read_before,
+            member_since=getattr(conversation, "member_since", None),
+        )
     latest_view = not query and before is None
     if latest_view and page.newest_id > read_before:
         services.mark_read(conversation=conversation, user=user, up_to=page.newest_id)
@@ -327,9 +328,9 @@ def poll(request: AuthedRequest, pk: int) -> HttpResponse:
     if _etag_matches(request, etag):
         return _not_modified(etag)
     found = access.get_conversation_for_member(user, pk)
-    after = _int_param(request, "after") or 0
+    after = parsing.query_int(request, "after") or 0
     changes = selectors.changes_since(
-        found, user, after=after, version=_int_param(request, "v") or 0
+        found, user, after=after, version=parsing.query_int(request, "v") or 0
     )
     if changes.too_many:
         response = HttpResponse(status=204)

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.timezone import now
 
+from core import jobs
 from notifications.models import (
     PERSONAL_KINDS,
     CourseMute,
@@ -19,6 +20,9 @@ from notifications.models import (
     preference_for,
 )
 from outbox import services as outbox
+
+# Enqueued by name: the tasks module imports this one (core.jobs explains why).
+SEND_EMAIL_TASK = "notifications.tasks.send_notification_email_task"
 
 
 def user_zone(user: Any) -> dt.tzinfo:
@@ -95,10 +99,8 @@ def notify(
         return None
 
     if email_state == EmailState.PENDING and not_before is None:
-        from notifications.tasks import send_notification_email_task
-
         # A broker that can't be reached is logged; the held-emails job sends it instead.
-        outbox.enqueue_task_on_commit(send_notification_email_task, notification.pk)
+        outbox.enqueue_task_on_commit(jobs.task(SEND_EMAIL_TASK), notification.pk)
     return notification
 
 

@@ -44,6 +44,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from core import jobs
 from privacy import emails
 from privacy.models import DeletionRequest
 from privacy.registry import Entry, Erasure, registry
@@ -56,6 +57,8 @@ State = DeletionRequest.State
 STALE_AFTER = timedelta(minutes=15)
 TOKEN_SALT = "privacy.deletion.cancel"
 DELETED_NAME = "Deleted user"
+# Enqueued by name: the tasks module imports this one (core.jobs explains why).
+ERASE_TASK = "privacy.tasks.erase_account_task"
 
 
 def cooling_off() -> timedelta:
@@ -227,11 +230,9 @@ def due_deletions() -> QuerySet:
 
 def start_due_deletions(batch: QuerySet) -> int:
     """Queue the erasure of a batch of due requests; returns how many were queued."""
-    from privacy.tasks import erase_account_task
-
     pks: list[int] = list(batch.values_list("pk", flat=True))
     for pk in pks:
-        transaction.on_commit(functools.partial(erase_account_task.delay, pk))
+        transaction.on_commit(functools.partial(jobs.task(ERASE_TASK).delay, pk))
     return len(pks)
 
 

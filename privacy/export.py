@@ -51,7 +51,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_valid_filename, slugify
 
-from core import ratelimit
+from core import jobs, ratelimit, storage
 from privacy import emails
 from privacy.models import ExportRequest, export_key
 from privacy.registry import Entry, registry
@@ -68,18 +68,19 @@ MAX_ATTEMPTS = 5
 RETRY_BASE_SECONDS = 30
 COPY_CHUNK = 1024 * 1024
 HISTORY = 5
+# Enqueued by name: the tasks module imports this one (core.jobs explains why).
+BUILD_TASK = "privacy.tasks.build_export_task"
 FAILED_MESSAGE = (
     "Something went wrong while preparing your data. Try again; if it keeps failing, "
     "contact support."
 )
 # Errors worth another try later: the database, storage or network hiccuped.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (DatabaseError, ConnectionError, TimeoutError)
-try:
-    from botocore.exceptions import BotoCoreError
-
-    TRANSIENT_ERRORS += (BotoCoreError,)
-except ImportError:  # pragma: no cover - boto3 is installed wherever S3 is used
-    pass
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    DatabaseError,
+    ConnectionError,
+    TimeoutError,
+    *storage.TRANSIENT_ERRORS,
+)
 
 type Row = dict[str, Any]
 
@@ -109,8 +110,6 @@ def request_export(user: Any) -> ExportRequest:
     Raise AlreadyPreparingError when one is queued or running, and TooManyRequestsError past
     `REQUEST_LIMIT` (a refused duplicate does not count against the limit).
     """
-    from privacy import tasks
-
     current = _open_export(user)
     if current is not None:
         raise AlreadyPreparingError(current)
@@ -123,7 +122,7 @@ def request_export(user: Any) -> ExportRequest:
     except IntegrityError:
         # Another request (a double click, a second tab) won the race.
         raise AlreadyPreparingError(_open_export(user)) from None
-    transaction.on_commit(lambda: tasks.build_export_task.delay(export.pk))
+    transaction.on_commit(lambda: jobs.task(BUILD_TASK).delay(export.pk))
     return export
 
 
@@ -382,11 +381,9 @@ def _claim(export_id: int) -> _Claim | None:
 
 
 def _schedule(export_id: int, attempts: int) -> None:
-    from privacy import tasks
-
     countdown = RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)
     transaction.on_commit(
-        lambda: tasks.build_export_task.apply_async((export_id,), countdown=countdown)
+        lambda: jobs.task(BUILD_TASK).apply_async((export_id,), countdown=countdown)
     )
 
 
@@ -526,8 +523,6 @@ def purge_expired_exports(batch: QuerySet) -> int:
 
     Stale open exports in the batch are enqueued again instead.
     """
-    from privacy import tasks
-
     now = timezone.now()
     touched = 0
     for export in batch.filter(state=ExportRequest.State.READY, expires_at__lte=now):
@@ -538,7 +533,7 @@ def purge_expired_exports(batch: QuerySet) -> int:
         ).update(state=ExportRequest.State.EXPIRED, file="")
     stale = list(batch.filter(state__in=ExportRequest.OPEN_STATES).values_list("pk", flat=True))
     for pk in stale:
-        transaction.on_commit(partial(tasks.build_export_task.delay, pk))
+        transaction.on_commit(partial(jobs.task(BUILD_TASK).delay, pk))
     return touched + len(stale)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django_countries import countries
 from ua_parser import parse
 
 register = template.Library()
@@ -82,8 +83,6 @@ def country_name(code: str | None) -> str:
     """Return the English name of a two-letter country code, or the code itself."""
     if not code:
         return ""
-    from django_countries import countries
-
     return str(countries.name(str(code).upper())) or str(code).upper()
 
 

@@ -41,6 +41,20 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def zeros_odt(unpacked: int) -> bytes:
+    """Return an .odt whose `mimetype` member really unpacks to `unpacked` zero bytes.
+
+    Deflate packs zeros about a thousand to one: 64 MB make an upload under 100 KB.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("mimetype", "w") as member:
+            for _ in range(unpacked // 2**20):
+                member.write(bytes(2**20))
+        archive.writestr("content.xml", b"<x/>")
+    return buffer.getvalue()
+
+
 def docx_bytes() -> bytes:
     return zip_bytes(
         {

@@ -55,6 +55,13 @@ class AttachmentTests(kit.TemporaryStorageMixin, MessagingTestCase):
         assert not StoredFile.objects.exists()
         assert self.stored_paths() == []
 
+    def test_a_zip_bomb_is_refused_with_a_clear_message(self) -> None:
+        bomb = kit.upload("essay.odt", kit.zeros_odt(64 * 2**20))
+        response = self.send(self.bob, self.channel, bomb)
+        self.assertContains(response, "would unpack to far more than its own size", status_code=400)
+        assert not Message.objects.exists()
+        assert not StoredFile.objects.exists()
+
     def test_at_most_five_files(self) -> None:
         files = [kit.pdf(f"f{n}.pdf") for n in range(6)]
         response = self.send(self.bob, self.channel, *files)

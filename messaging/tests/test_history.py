@@ -5,6 +5,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
+from core import markdown
 from courses.tests.factories import CourseFactory, EnrollmentFactory
 from messaging import services
 from messaging.models import Conversation, Message, Reaction
@@ -24,6 +25,7 @@ class HistoryTests(MessagingTestCase):
                 author=self.alice if (start + i) % 2 else self.bob,
                 body=f"message {start + i}",
                 body_html=f"<p>message {start + i}</p>",
+                html_version=markdown.RENDERER_VERSION,
                 created_at=now,
                 version=start + i + 1,
             )
