@@ -67,6 +67,9 @@ seed: migrate
 # beat, so the periodic jobs (retention sweeps, due deletions, reminders, digests)
 # run inline in a background process that stops when the server does. (runserver
 # is not the shell's last command, so the shell stays to run the EXIT trap.)
+# Emailed links name the address served here unless SITE_URL says otherwise
+# (empty counts as unset, as in the settings).
+run: export SITE_URL := $(or $(SITE_URL),http://127.0.0.1:$(PORT))
 run: seed
 	@echo "Serving Lectern on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
 	@if [ -z "$$REDIS_URL" ]; then \

@@ -1,5 +1,7 @@
 import uuid
+from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
@@ -7,7 +9,9 @@ from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
 from django import forms
+from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
+from django.core.mail import EmailMessage
 from django.http import Http404, HttpRequest
 
 from accounts import signup_rules, views
@@ -30,6 +34,39 @@ class AccountAdapter(DefaultAccountAdapter):
             )
         return email
 
+    def render_mail(
+        self,
+        template_prefix: str,
+        email: str | list[str],
+        context: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> EmailMessage:
+        """Point every link, and the site's name, at SITE_URL.
+
+        allauth builds its links from the request's host, and any port of an
+        allowed host name reaches the app: an email must not send its reader
+        (and its key) to an address someone else chose.
+        """
+        request = context.get("request")
+        host = request.get_host() if isinstance(request, HttpRequest) else None
+        context = {
+            key: _on_site(value, host) if host and isinstance(value, str) else value
+            for key, value in context.items()
+        }
+        context["current_site"] = SimpleNamespace(
+            domain=urlsplit(settings.SITE_URL).netloc, name=settings.SITE_NAME
+        )
+        return super().render_mail(template_prefix, email, context, headers)
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        """Count failed log-ins per account, whatever host name or port the request used.
+
+        allauth's own key starts with the request's host, port included, so
+        naming another port of an allowed host would start a fresh count.
+        """
+        login = credentials.get("email", credentials.get("username", ""))
+        return f"{urlsplit(settings.SITE_URL).netloc}:{str(login).lower()}"
+
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         """Render allauth's email as allauth does, and queue it in the outbox.
 
@@ -46,6 +83,7 @@ class AccountAdapter(DefaultAccountAdapter):
         outbox.enqueue_email(key=f"account-{name}:{uuid.uuid4().hex}", message=message)
 
     def get_client_ip(self, request: HttpRequest) -> str:
+        """Key allauth's limits on the same address as ours, never failing for want of one."""
         return client_ip(request)
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
@@ -57,6 +95,16 @@ class AccountAdapter(DefaultAccountAdapter):
                 raise
             retry_after = retry_after_for_actions("login_failed")
             raise ImmediateHttpResponse(too_many_requests(request, retry_after)) from error
+
+
+def _on_site(value: str, request_host: str) -> str:
+    """Return `value` on SITE_URL when it is a link to the request's own host."""
+    link = urlsplit(value)
+    if link.scheme not in ("http", "https") or link.netloc != request_host:
+        return value
+    site = urlsplit(settings.SITE_URL)
+    path = site.path.rstrip("/") + link.path
+    return urlunsplit((site.scheme, site.netloc, path, link.query, link.fragment))
 
 
 class ProviderNotConfigured(Http404, SocialApp.DoesNotExist):

@@ -2,7 +2,10 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import AdminLoginForm
 from accounts.models import User
+
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)

@@ -1,9 +1,11 @@
 from typing import Any
 
+from allauth.account.adapter import get_adapter
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.core import context as allauth_context
 from allauth.socialaccount.forms import SignupForm as AllauthSocialSignupForm
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
@@ -156,3 +158,24 @@ class PreferencesForm(forms.ModelForm):
         fields = ["timezone", "language", "color_scheme", "send_read_receipts"]
         widgets = {"color_scheme": forms.RadioSelect}
         labels = {"send_read_receipts": "Send read receipts"}
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's log-in, checked the way the site's is.
+
+    Authenticating through allauth's adapter puts each attempt under the same
+    limits (failures per address and per account) and the same lockout as the
+    site's log-in page, so staff passwords can't be guessed at /admin/login/.
+    """
+
+    def clean(self) -> dict[str, Any]:
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if email is not None and password:
+            self.user_cache = get_adapter(self.request).authenticate(
+                self.request, email=email, password=password
+            )
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data

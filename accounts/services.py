@@ -1,3 +1,5 @@
+import hashlib
+import time
 from importlib import import_module
 from typing import Any
 
@@ -7,6 +9,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.base import SessionBase
 from django.contrib.sessions.backends.db import SessionStore as DBSessionStore
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
@@ -14,6 +17,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import User
+from core.ratelimit import client_ip
 from privacy import documents
 from privacy import services as privacy_services
 
@@ -42,6 +46,29 @@ def complete_signup(
         ]
     )  # fmt: skip
     privacy_services.record_acceptances(user=user, docs=documents.required_for(user))
+
+
+# A signed-in session's row is rewritten at most this often while nothing about it changes.
+SESSION_ACTIVITY_SECONDS = 5 * 60
+
+
+def record_session_activity(*, request: HttpRequest) -> None:
+    """Record the session's address, browser and "last seen" time, unless done lately.
+
+    The cache remembers what was last written for each session and when: a
+    request from the same address and browser within `SESSION_ACTIVITY_SECONDS`
+    writes nothing.
+    """
+    agent = request.META.get("HTTP_USER_AGENT", "")
+    seen = hashlib.blake2b(f"{client_ip(request)}|{agent}".encode(), digest_size=16).hexdigest()
+    key = f"session-seen:{request.session.session_key}"
+    now = time.time()
+    last = cache.get(key)
+    if last is not None and last[0] == seen and now - last[1] < SESSION_ACTIVITY_SECONDS:
+        return
+    # allauth's own record keeps its "session changed" signal and its field limits.
+    UserSession.objects.create_from_request(request)
+    cache.set(key, (seen, now), timeout=SESSION_ACTIVITY_SECONDS)
 
 
 def update_user(*, user: User, fields: dict[str, Any]) -> None:

@@ -4,19 +4,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import services, signup_rules
 from accounts.forms import PreferencesForm, ProfileForm
 from accounts.models import ColorScheme
-from core.http import AuthedRequest, Request
+from core.http import AuthedRequest, Request, safe_next_path
 from core.ratelimit import Limit, client_ip, hit, too_many_requests
 
 COLOR_SCHEME_COOKIE = "color_scheme"
 _SESSION_ENDS = Limit("end_session", count=30, window=60)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     """Refuse sign-up from countries Lectern can't serve, before anything is stored."""
     country = signup_rules.blocked_signup_country(request)
@@ -72,15 +72,14 @@ def set_color_scheme(request: Request) -> HttpResponse:
         return HttpResponse("Unknown colour scheme.", status=400, content_type="text/plain")
     if request.user.is_authenticated:
         services.update_user(user=request.user, fields={"color_scheme": scheme})
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = "/"
+    next_url = safe_next_path(request, request.POST.get("next")) or "/"
     response = HttpResponse(status=204) if request.htmx else redirect(next_url)
     _remember_color_scheme(response, scheme)
     return response
 
 
 @login_required
+@require_safe
 def settings_sessions(request: AuthedRequest) -> HttpResponse:
     sessions = services.sessions_for(request.user)
     return render(

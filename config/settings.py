@@ -73,7 +73,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "accounts.middleware.SessionActivityMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "privacy.middleware.PolicyAcceptanceMiddleware",
 ]
@@ -108,6 +108,18 @@ if not DATABASE_URL:
     (BASE_DIR / "var").mkdir(exist_ok=True)
     DATABASE_URL = f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several people at once on the embedded default: a transaction that will
+    # write takes the write lock when it begins (a deferred one fails with
+    # "database is locked" when it finds another writer), readers don't wait for
+    # writers (WAL), and a writer waits its turn for up to 20 s instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg 3's pool replaces persistent connections; the two can't be combined.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -228,7 +240,9 @@ ACCOUNT_RATE_LIMITS = {
 SOCIALACCOUNT_AUTO_SIGNUP = False  # Google users still pick a role, confirm age, accept policies.
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
-USERSESSIONS_TRACK_ACTIVITY = True
+# allauth would write each session's "last seen" on every request; accounts'
+# SessionActivityMiddleware does it at most every few minutes instead.
+USERSESSIONS_TRACK_ACTIVITY = False
 
 GOOGLE_CLIENT_ID = env_str("GOOGLE_CLIENT_ID")
 GOOGLE_CLIENT_SECRET = env_str("GOOGLE_CLIENT_SECRET")
@@ -353,6 +367,11 @@ X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies of our own in front of the app, each appending to X-Forwarded-For.
+# 0 means the socket's address is the client's and the header is ignored: any
+# client can write it. Rate limits (ours and allauth's) key on this address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

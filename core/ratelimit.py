@@ -10,9 +10,11 @@ allauth's refusals when to retry too.
 import time
 from dataclasses import dataclass
 
+from allauth.core.internal import httpkit
 from allauth.core.internal.ratelimit import parse_rates
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -33,12 +35,22 @@ class Verdict:
 
 
 def client_ip(request: HttpRequest) -> str:
-    """Return the client address; behind a trusted proxy, its forwarded value."""
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """Return the address of the client, as far as our own proxies vouch for it.
+
+    allauth reads the same setting (ALLAUTH_TRUSTED_PROXY_COUNT, from
+    TRUSTED_PROXY_COUNT), so its limits and ours count the same address. With no
+    trusted proxy this is the socket's address and X-Forwarded-For is ignored;
+    with N, the N-th value from the right of X-Forwarded-For, the last one that
+    a proxy of ours wrote: anything to its left came from the client and can be
+    forged.
+    """
+    try:
+        ip = httpkit.get_client_ip(request)
+    except ImproperlyConfigured:
+        # Fewer forwarded values than proxies: the request did not come through
+        # all of them, so nothing in the header can be vouched for.
+        ip = httpkit.clean_client_ip(request.META.get("REMOTE_ADDR", ""))
+    return ip or "unknown"
 
 
 def hit(limit: Limit, key: str) -> Verdict:

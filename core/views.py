@@ -33,6 +33,7 @@ def _check_broker() -> None:
 
 
 @never_cache
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """Report whether the database, the cache and (when configured) the broker answer."""
     checks = {"database": _check_database, "cache": _check_cache}

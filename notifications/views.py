@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import User
-from core.http import AuthedRequest
+from core.http import AuthedRequest, safe_next_path
 from courses.models import Course, Enrollment
 from notifications import delivery, services
 from notifications.forms import MuteForm, PreferencesForm
@@ -70,7 +70,7 @@ def open_notification(request: AuthedRequest, notification_id: int) -> HttpRespo
 def mark_read(request: AuthedRequest, notification_id: int) -> HttpResponse:
     notification = _get_own(request, notification_id)
     services.mark_read(notification=notification)
-    return redirect(_safe_local_url(request, request.POST.get("next", "")) or "notifications:list")
+    return redirect(safe_next_path(request, request.POST.get("next")) or "notifications:list")
 
 
 @login_required
@@ -81,7 +81,7 @@ def mark_all_read(request: AuthedRequest) -> HttpResponse:
         messages.success(
             request, f"Marked {changed} notification{'s' if changed != 1 else ''} as read."
         )
-    return redirect(_safe_local_url(request, request.POST.get("next", "")) or "notifications:list")
+    return redirect(safe_next_path(request, request.POST.get("next")) or "notifications:list")
 
 
 def _courses_for(user: User) -> Any:

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
@@ -37,10 +38,9 @@ def stored_counters(action: str) -> Iterator[tuple[str, float]]:
         pytest.fail(f"no way to inspect {type(backend).__name__}")
 
 
-def wait_for_next_window(window: int) -> None:
-    """Sleep until a fresh window has started (never more than `window` seconds)."""
-    now = time.time()
-    time.sleep(window - now % window + 0.05)
+def next_window_start(window: int) -> int:
+    """Return when the next window of `window` seconds begins, as a Unix time."""
+    return (int(time.time()) // window + 1) * window
 
 
 def test_it_allows_the_limit_then_refuses() -> None:
@@ -75,29 +75,41 @@ def test_it_says_to_retry_within_the_window() -> None:
 
 
 def test_it_allows_again_once_a_new_window_starts() -> None:
-    limit = Limit("test-reset", count=1, window=1)
-    wait_for_next_window(1)  # start at a window's beginning, so both hits share it
-    assert hit(limit, "k").allowed
-    refused = hit(limit, "k")
-    assert not refused.allowed
+    limit = Limit("test-reset", count=1, window=60)
+    start = next_window_start(60)
+    with time_machine.travel(start + 50, tick=False) as clock:
+        assert hit(limit, "k").allowed
+        refused = hit(limit, "k")
+        assert not refused.allowed
+        assert refused.retry_after == 10
 
-    time.sleep(refused.retry_after + 0.05)
+        clock.shift(9)
+        assert not hit(limit, "k").allowed
 
-    assert hit(limit, "k").allowed
+        clock.shift(1)
+        assert hit(limit, "k").allowed
 
 
 def test_it_stores_counters_that_expire_with_their_window() -> None:
-    limit = Limit("test-expiry", count=5, window=2)
-    wait_for_next_window(2)
-    hit(limit, "k")
-    hit(limit, "k")
+    limit = Limit("test-expiry", count=5, window=60)
+    start = next_window_start(60)
+    with time_machine.travel(start + 45, tick=False) as clock:
+        hit(limit, "k")
+        hit(limit, "k")
 
-    [(_, seconds_left)] = list(stored_counters("test-expiry"))
-    assert 0 < seconds_left <= 2
+        # The counter lives until its window ends, not a whole window from the first hit.
+        [(first_key, seconds_left)] = list(stored_counters("test-expiry"))
+        assert 14 < seconds_left <= 15
 
-    time.sleep(seconds_left + 0.1)
-
-    assert list(stored_counters("test-expiry")) == []
+        clock.shift(15)
+        assert hit(limit, "k").allowed
+        counters = dict(stored_counters("test-expiry"))
+        if isinstance(caches["default"], LocMemCache):
+            assert first_key not in counters
+        # (Redis expires keys on its own clock, which travels with nobody: the TTL above
+        # is what it will go by.) The new window counts under a key of its own.
+        [seconds_left] = [left for key, left in counters.items() if key != first_key]
+        assert 59 < seconds_left <= 60
 
 
 @pytest.mark.django_db

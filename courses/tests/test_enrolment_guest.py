@@ -133,6 +133,37 @@ class GuestRegistrationTests(LecternTestCase):
         assert "Retry-After" in response
         assert not User.objects.filter(email="one.too.many@example.org").exists()
 
+    @override_settings(
+        SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"),
+        TRUSTED_PROXY_COUNT=0,
+        ALLAUTH_TRUSTED_PROXY_COUNT=0,
+    )
+    def test_it_limits_registrations_whatever_forwarded_for_says(self) -> None:
+        statuses = [
+            self.client.post(
+                self.url,
+                {"first_name": "G", "last_name": "G", "email": f"guest{n}@example.org"},
+                headers={"X-Forwarded-For": f"198.51.100.{n}"},
+            ).status_code
+            for n in range(GUEST_REGISTRATIONS.count + 3)
+        ]
+
+        assert statuses == [200] * GUEST_REGISTRATIONS.count + [429] * 3
+
+    @override_settings(TRUSTED_PROXY_COUNT=1, ALLAUTH_TRUSTED_PROXY_COUNT=1)
+    def test_it_limits_registrations_per_address_our_proxy_saw(self) -> None:
+        def register_via_proxy(n: int, seen: str) -> int:
+            return self.client.post(
+                self.url,
+                {"first_name": "G", "last_name": "G", "email": f"guest{n}@example.org"},
+                headers={"X-Forwarded-For": f"198.51.100.{n}, {seen}"},
+            ).status_code
+
+        statuses = [register_via_proxy(n, "203.0.113.5") for n in range(GUEST_REGISTRATIONS.count)]
+        assert statuses == [200] * GUEST_REGISTRATIONS.count
+        assert register_via_proxy(90, "203.0.113.5") == 429
+        assert register_via_proxy(91, "203.0.113.6") == 200
+
     def test_it_refuses_a_paid_course(self) -> None:
         CourseFactory.create(teacher=self.alice, paid=True, slug="paid")
         self.client.post(reverse("courses:register", args=["paid"]))
@@ -223,6 +254,15 @@ class InvitationLinkTests(LecternTestCase):
     def test_it_refuses_a_tampered_key(self) -> None:
         tampered = re.sub(r"/join/([^/]+)/([^/]+)/", r"/join/\1/\2x/", self.link)
         self.assertContains(self.client.get(tampered), "has expired", status_code=400)
+
+    def test_it_refuses_a_link_whose_account_id_is_not_base_36(self) -> None:
+        key = self.link.split("/")[3]
+        for uid in ("%00", "a%00b", "%C3%A9", "-1"):
+            response = self.client.get(f"/join/{uid}/{key}/")
+            self.assertContains(response, "has expired", status_code=400)
+        self.client.get(self.link)  # the key now sits in the session
+        response = self.client.get("/join/%00/set-password/")
+        self.assertContains(response, "has expired", status_code=400)
 
     def test_it_refuses_a_weak_password_and_keeps_the_link_usable(self) -> None:
         response = self.follow_and_choose(password="123")

@@ -5,12 +5,14 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
 
 from core.http import AuthedRequest
 from courses import selectors
 from courses.services import courses as course_services
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """Introduce Lectern to visitors, with public courses open for enrolment."""
     if request.user.is_authenticated:
@@ -19,6 +21,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def dashboard(request: AuthedRequest) -> HttpResponse:
     """Show a teacher their courses and what needs attention; a student what they follow."""
     user = request.user

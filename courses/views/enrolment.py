@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import signup_rules
 from accounts import views as account_views
@@ -198,8 +198,11 @@ def accept_invite(request: Request, uidb36: str, key: str) -> HttpResponse:
 
 def _invited_user(uidb36: str, key: str) -> User | None:
     """Return the not-yet-claimed account the link is for, when the key is still good."""
+    # allauth's form fails on an id that isn't base 36 (a NUL byte, say) instead of refusing it.
+    if not key or not (uidb36.isascii() and uidb36.isalnum()):
+        return None
     token_form = UserTokenForm(data={"uidb36": uidb36, "key": key})
-    if not key or not token_form.is_valid():
+    if not token_form.is_valid():
         return None
     user = token_form.reset_user
     return user if user is not None and services.is_unclaimed(user) else None
@@ -241,6 +244,7 @@ def _course_for_roster(user: Any, slug: str) -> Course:
 
 
 @login_required
+@require_safe
 def roster(request: AuthedRequest, slug: str) -> HttpResponse:
     course = _course_for_roster(request.user, slug)
     return _render_roster(request, course, AddStudentForm())

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from core.http import AuthedRequest
 from core.markdown import render_markdown
@@ -34,12 +34,14 @@ class ItemRow:
 
 
 @login_required
+@require_safe
 def my_courses(request: AuthedRequest) -> HttpResponse:
     enrollments = list(selectors.student_courses(request.user))
     return render(request, "courses/learning/my_courses.html", {"enrollments": enrollments})
 
 
 @login_required
+@require_safe
 def course(request: AuthedRequest, slug: str) -> HttpResponse:
     """Show a course's published items in order, what's new since last time and what's due.
 
@@ -101,6 +103,7 @@ def _not_over(item: CourseItem, now: datetime) -> bool:
 
 
 @login_required
+@require_safe
 def item(request: AuthedRequest, slug: str, item_id: int) -> HttpResponse:
     item, enrollment = access.get_item_for_member(request.user, slug, item_id)
     context: dict[str, Any] = {"submission": None}

@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.http import AuthedRequest
 from courses import enrolment_policy
@@ -144,6 +144,7 @@ def _add_errors(form: Any, exc: ValidationError, *, default_field: str) -> None:
 
 
 @login_required
+@require_safe
 def course_manage(request: AuthedRequest, slug: str) -> HttpResponse:
     """Show a course's items in order, with everything a teacher does to them."""
     course = get_course_for_teacher(

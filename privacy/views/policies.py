@@ -2,9 +2,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_safe
 
+from core.http import safe_next_path
 from privacy import cookies as privacy_cookies
 from privacy import documents, services
 from privacy import subprocessors as privacy_subprocessors
@@ -12,6 +12,7 @@ from privacy.forms import AcceptPoliciesForm
 from privacy.middleware import SESSION_KEY
 
 
+@require_safe
 def policy_page(request: HttpRequest, slug: str) -> HttpResponse:
     doc = documents.documents().get(slug)
     if doc is None:
@@ -26,9 +27,7 @@ def policy_page(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def accept_policies(request: HttpRequest) -> HttpResponse:
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = ""
+    next_url = safe_next_path(request, request.POST.get("next") or request.GET.get("next")) or ""
     pending = services.missing_acceptances(request.user)
     if not pending:
         return redirect(next_url or "dashboard")
