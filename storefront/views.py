@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.cache import cache, caches
 from django.db.models import F
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
@@ -33,13 +33,13 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
 from accounts.models import User
-from core import storage
 from core.context_processors import site as site_context
 from core.http import Request
 from core.markdown import render_markdown
 from courses import enrolment_policy
 from courses.enrolment_policy import CourseFacts
 from courses.models import Course, CourseItem, ItemKind, Visibility
+from files import responses
 
 PUBLIC_MAX_AGE = 60
 FRAGMENT_TTL = 60
@@ -305,28 +305,11 @@ def cover(request: Request, slug: str) -> HttpResponseBase:
     stored = course.cover
     if not (reachable or is_teacher) or not stored.content_type.startswith("image/"):
         raise Http404
-    if not storage.is_local(stored.blob.storage):
-        url = storage.signed_url(
-            stored.blob,
-            filename=stored.original_name,
-            content_type=stored.content_type,
-            inline=True,
-        )
-        redirect = HttpResponseRedirect(url)
-        # The signed URL expires within a minute: never keep the redirect.
-        redirect["Cache-Control"] = "no-store"
-        return redirect
-    try:
-        blob = stored.blob.storage.open(stored.blob.name or "", "rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404 from exc
-    response = FileResponse(blob, content_type=stored.content_type)
-    response["Content-Disposition"] = "inline"
-    if reachable and not is_teacher:
-        patch_cache_control(response, public=True, max_age=3600)
-    else:
-        patch_cache_control(response, private=True, max_age=0)
-    return response
+    public = reachable and not is_teacher
+    # A visible course's cover is the same for everyone; the teacher's preview of a
+    # closed course's cover is not.
+    cache_control = "public, max-age=3600" if public else "private, max-age=0"
+    return responses.file_response(stored, inline=True, cache_control=cache_control)
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import signup_rules
 from accounts import views as account_views
 from accounts.models import User
-from core.http import AuthedRequest, Request
+from core.http import AuthedRequest, Request, safe_next_path
 from core.ratelimit import Limit, client_ip, hit, too_many_requests
 from courses import access, enrolment_policy, selectors
 from courses.forms.enrolment import AddStudentForm, ChoosePasswordForm, GuestRegistrationForm
@@ -213,11 +212,8 @@ def _invite_expired(request: Request) -> HttpResponse:
 
 
 def _safe_next(request: Request) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    allowed = url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return candidate if allowed and candidate.startswith("/") else ""
+    candidate = request.POST.get("next") or request.GET.get("next")
+    return safe_next_path(request, candidate) or ""
 
 
 # --- The teacher's roster ---------------------------------------------------------------------
