@@ -198,6 +198,7 @@ for _area in AREAS:
 class Pattern:
     route: str
     name: str | None
+    view: str = ""  # the view's dotted path
 
     @property
     def key(self) -> str:
@@ -216,7 +217,7 @@ def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterato
             yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
         elif isinstance(pattern, URLPattern):
             name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name
-            yield Pattern(prefix + str(pattern.pattern), name)
+            yield Pattern(prefix + str(pattern.pattern), name, pattern.lookup_str)
 
 
 def all_patterns() -> list[Pattern]:
