@@ -129,6 +129,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "min_size": env_int("DATABASE_POOL_MIN", 1),
             "max_size": env_int("DATABASE_POOL_MAX", 10),
         }
+    # Parameters travel apart from the SQL, so psycopg prepares a statement the
+    # connection keeps running (the storefront's facts query, session and user
+    # lookups) and PostgreSQL stops planning it afresh on every request. A pooler
+    # in transaction mode (PgBouncer) in front of PostgreSQL needs this off.
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, sessions, Celery -----------------------------------------------

@@ -161,3 +161,29 @@ class TestSecurityHeaders:
         assert settings.DEBUG is False
         assert settings.SESSION_COOKIE_SECURE is True
         assert settings.CSRF_COOKIE_SECURE is True
+
+
+def _database_options(**env: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", "from config import settings; print(settings.DATABASES)"],
+        cwd=settings.BASE_DIR,
+        env={"PATH": os.environ.get("PATH", ""), "DEBUG": "1", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_it_keeps_repeated_postgresql_queries_prepared_unless_told_not_to() -> None:
+    url = "postgres://lectern@db:5432/lectern"
+    on = _database_options(DATABASE_URL=url)
+    assert "'server_side_binding': True" in on
+    assert "'prepare_threshold': 5" in on
+
+    off = _database_options(DATABASE_URL=url, DATABASE_PREPARED_STATEMENTS="0")
+    assert "server_side_binding" not in off
+    assert "prepare_threshold" not in off
+    assert "server_side_binding" not in _database_options()  # SQLite
