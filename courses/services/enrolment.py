@@ -52,26 +52,21 @@ transaction, and told by email once it commits (the outbox sends every email
 queued here, and retries it while the mail service is down).
 
 People a teacher invites, and visitors who register with a name and an email,
-get an account without a password and with an unverified address. The
+get an account without a password and with an unverified address
+(`courses.services.invitations` makes it and renders the seat emails). The
 invitation email carries a one-time link (allauth's password-reset token) to
 choose a password; following it proves the address, so it is verified then.
 """
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 from allauth.account.adapter import get_adapter
-from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
-from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -79,7 +74,7 @@ from core.db import atomic_with_sqlite_retry
 from courses import enrolment_policy as policy
 from courses import events
 from courses.models import Course, Enrollment, WaitlistEntry
-from outbox import services as outbox
+from courses.services import invitations
 
 _seat_transaction = atomic_with_sqlite_retry
 Status = Enrollment.Status
@@ -335,21 +330,21 @@ def add_student(
     refusal = policy.teacher_add_refusal(policy.facts_for(locked))
     if refusal:
         raise EnrolmentClosedError(refusal)
-    email = _normalise(email)
-    user = find_account(email)
+    email = invitations.normalise_email(email)
+    user = invitations.find_account(email)
     if user is not None and user.pk == locked.teacher_id:
         raise OwnCourseError("That's your own address: you teach this course.")
-    if user is not None and not is_unclaimed(user):
+    if user is not None and not invitations.is_unclaimed(user):
         existing = _row(locked, user)
         if existing is not None and existing.status == Status.ACTIVE:
             return AddResult(enrollment=None, invited=False, already_enrolled=True)
         enrollment = _take_seat(locked, user, verified=True)
-        _send_added(enrollment)
+        invitations.send_added(enrollment)
         events.emit(events.AddedByTeacher(enrollment.pk))
         return AddResult(enrollment=enrollment, invited=False)
-    user = user or _create_invited_account(email, first_name, last_name)
+    user = user or invitations.create_invited_account(email, first_name, last_name)
     enrollment = _take_seat(locked, user, verified=True)
-    _send_invitation(enrollment)
+    invitations.send_invitation(enrollment)
     events.emit(events.AddedByTeacher(enrollment.pk))
     return AddResult(enrollment=enrollment, invited=True)
 
@@ -373,10 +368,10 @@ def register_guest(
     locked, answer = _lock_and_decide(course, None)
     if answer.closed is not None:
         raise EnrolmentClosedError(answer.message)
-    email = _normalise(email)
-    user = find_account(email)
-    if user is not None and (not is_unclaimed(user) or user.pk == locked.teacher_id):
-        _send_finish_enrolling(locked, email)
+    email = invitations.normalise_email(email)
+    user = invitations.find_account(email)
+    if user is not None and (not invitations.is_unclaimed(user) or user.pk == locked.teacher_id):
+        invitations.send_finish_enrolling(locked, email)
         return AddResult(enrollment=None, invited=False)
     existing = _row(locked, user) if user is not None else None
     if existing is not None and existing.status == Status.REMOVED:
@@ -387,13 +382,13 @@ def register_guest(
         raise CourseFullError(
             "This course is full. Log in or create an account to join its waitlist."
         )
-    user = user or _create_invited_account(email, first_name, last_name, country)
+    user = user or invitations.create_invited_account(email, first_name, last_name, country)
     if existing is not None and existing.status == Status.ACTIVE:
         enrollment = existing
     else:
         until = timezone.now() + _hold_length(HoldReason.GUEST)
         enrollment = _hold(locked, user, HoldReason.GUEST, until, verified=False)
-    _send_invitation(enrollment)
+    invitations.send_invitation(enrollment)
     return AddResult(enrollment=enrollment, invited=True)
 
 
@@ -419,28 +414,6 @@ def confirm_guest_holds(*, user: User) -> list[GuestConfirmation]:
     return results
 
 
-def find_account(email: str) -> User | None:
-    """Return the account that owns `email` as its login or as one of its addresses."""
-    user = User.objects.filter(email__iexact=email).first()
-    if user is None:
-        address = EmailAddress.objects.filter(email__iexact=email).select_related("user").first()
-        user = address.user if address is not None else None
-    return user
-
-
-def is_unclaimed(user: User) -> bool:
-    """Say whether `user` is an invited account nobody has taken up yet.
-
-    No password, never logged in and no verified address: people who signed
-    in with Google have no password either, but their address is verified.
-    """
-    return (
-        not user.has_usable_password()
-        and user.last_login is None
-        and not EmailAddress.objects.filter(user=user, verified=True).exists()
-    )
-
-
 @transaction.atomic
 def activate_invited_account(*, user: User, password: str) -> list[GuestConfirmation]:
     """Set the first password of an invited account, mark its address verified, confirm its holds.
@@ -453,18 +426,6 @@ def activate_invited_account(*, user: User, password: str) -> list[GuestConfirma
     if not EmailAddress.objects.filter(user=user, email__iexact=user.email).exists():
         EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
     return confirm_guest_holds(user=user)
-
-
-def invitation_path(user: User, course: Course) -> str:
-    """Return the path of a fresh invitation link for `user`, landing on `course`."""
-    path = reverse(
-        "courses:accept_invite",
-        kwargs={
-            "uidb36": user_pk_to_url_str(user),
-            "key": default_token_generator.make_token(user),
-        },
-    )
-    return f"{path}?{urlencode({'next': reverse('courses:course', args=[course.slug])})}"
 
 
 # --- Inside the lock -----------------------------------------------------------------------------
@@ -608,113 +569,6 @@ def _promote(course: Course) -> list[Enrollment]:
             break
         enrollment = _take_seat(course, entry.student, verified=True)
         promoted.append(enrollment)
-        _send_promoted(enrollment)
+        invitations.send_promoted(enrollment)
         events.emit(events.PromotedFromWaitlist(enrollment.pk))
     return promoted
-
-
-def _create_invited_account(email: str, first_name: str, last_name: str, country: str = "") -> User:
-    """Create an account with no password and an unverified address."""
-    try:
-        with transaction.atomic():
-            user = User.objects.create_user(
-                email=email,
-                password=None,
-                first_name=first_name.strip(),
-                last_name=last_name.strip(),
-                is_student=True,
-                country=country,
-            )
-            EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
-    except IntegrityError:
-        # Someone registered the same address a moment ago, for another course.
-        existing = find_account(email)
-        if existing is None:
-            raise
-        return existing
-    return user
-
-
-def _normalise(email: str) -> str:
-    return email.strip().lower()
-
-
-# --- Emails: rendered in the transaction, sent by the outbox once it commits ---------------------
-
-
-def _absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
-
-
-def _mail(key: str, template_prefix: str, to: str, context: dict[str, Any]) -> None:
-    site = SimpleNamespace(domain=urlsplit(settings.SITE_URL).netloc, name=settings.SITE_NAME)
-    message = get_adapter().render_mail(template_prefix, to, {"current_site": site, **context})
-    outbox.enqueue_email(key=key, message=message)
-
-
-def _seat_key(kind: str, enrollment: Enrollment) -> str:
-    # Re-enrolling reuses the row with a new `enrolled_at`, so each seat taken gets its own email.
-    return f"enrolment-{kind}:{enrollment.pk}:{enrollment.enrolled_at.isoformat()}"
-
-
-def _send_invitation(enrollment: Enrollment) -> None:
-    course, student = enrollment.course, enrollment.student
-    # Registering again asks for a fresh invitation to the same seat: each request is its own.
-    _mail(
-        f"{_seat_key('invitation', enrollment)}:{uuid.uuid4().hex}",
-        "account/email/course_invite",
-        student.email,
-        {
-            "user": student,
-            "course": course,
-            "teacher": course.teacher,
-            "invite_url": _absolute(invitation_path(student, course)),
-            "storefront_url": _absolute(course.get_absolute_url()),
-            "held_until": (
-                enrollment.hold_expires_at if enrollment.status == Status.HELD else None
-            ),
-        },
-    )
-
-
-def _send_added(enrollment: Enrollment) -> None:
-    course = enrollment.course
-    _mail(
-        _seat_key("added", enrollment),
-        "courses/enrolment/email/added",
-        enrollment.student.email,
-        {
-            "user": enrollment.student,
-            "course": course,
-            "teacher": course.teacher,
-            "course_url": _absolute(reverse("courses:course", args=[course.slug])),
-        },
-    )
-
-
-def _send_promoted(enrollment: Enrollment) -> None:
-    course = enrollment.course
-    _mail(
-        _seat_key("promoted", enrollment),
-        "courses/enrolment/email/promoted",
-        enrollment.student.email,
-        {
-            "user": enrollment.student,
-            "course": course,
-            "teacher": course.teacher,
-            "course_url": _absolute(reverse("courses:course", args=[course.slug])),
-        },
-    )
-
-
-def _send_finish_enrolling(course: Course, email: str) -> None:
-    # No row records this registration: one reminder per course, address and hour is plenty.
-    hour = timezone.now().strftime("%Y%m%d%H")
-    enrol_path = reverse("courses:enroll", args=[course.slug])
-    login_url = _absolute(f"{reverse('account_login')}?{urlencode({'next': enrol_path})}")
-    _mail(
-        f"finish-enrolling:{course.pk}:{email}:{hour}",
-        "courses/enrolment/email/finish_enrolling",
-        email,
-        {"course": course, "teacher": course.teacher, "login_url": login_url},
-    )

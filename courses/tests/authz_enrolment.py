@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from courses.models import Enrollment, WaitlistEntry
-from courses.services import enrolment
+from courses.services import invitations
 from courses.tests.factories import CourseFactory, CourseItemFactory
 from tests.authz import (
     ANON,
@@ -48,7 +48,7 @@ def build(ctx: Context) -> None:
     Enrollment.objects.create(course=full, student=StudentFactory.create())
     WaitlistEntry.objects.create(course=full, student=bob)
     invited = User.objects.create_user(email="invited-authz@example.org", first_name="Ivy")
-    ctx.objects["enrolment_invite_url"] = enrolment.invitation_path(invited, course)
+    ctx.objects["enrolment_invite_url"] = invitations.invitation_path(invited, course)
     ctx.objects["enrolment_invite_form_url"] = reverse(
         "courses:accept_invite",
         kwargs={"uidb36": ctx.objects["enrolment_invite_url"].split("/")[2], "key": "set-password"},

@@ -22,6 +22,7 @@ from courses import access, enrolment_policy, selectors
 from courses.forms.enrolment import AddStudentForm, ChoosePasswordForm, GuestRegistrationForm
 from courses.models import Course, Enrollment, WaitlistEntry
 from courses.services import enrolment as services
+from courses.services import invitations
 
 GUEST_REGISTRATIONS = Limit("guest_registration", count=5, window=3600)
 _INVITE_SESSION_KEY = "courses_invite_key"
@@ -204,7 +205,7 @@ def _invited_user(uidb36: str, key: str) -> User | None:
     if not token_form.is_valid():
         return None
     user = token_form.reset_user
-    return user if user is not None and services.is_unclaimed(user) else None
+    return user if user is not None and invitations.is_unclaimed(user) else None
 
 
 def _invite_expired(request: Request) -> HttpResponse:
