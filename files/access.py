@@ -2,8 +2,9 @@
 
 A file is course material, a cover, part of a submission or a message
 attachment, but this app knows none of those: the apps above it register a
-download rule (in their AppConfig.ready). A rule answers True or False for the
-files it speaks for and None for the others. Rules are asked from the app
+download rule in their `downloads.py`, which this app discovers the way
+Django discovers `admin.py`. A rule answers True or False for the files it
+speaks for and None for the others. Rules are asked from the app
 highest in the stack down, because a higher app's use of a file is the more
 specific one (a message attachment also names its course), and the first
 answer decides. A file no rule speaks for is for its uploader only.
