@@ -139,3 +139,42 @@ def one_request_at_a_time_on_sqlite(monkeypatch: pytest.MonkeyPatch) -> None:
                 return original(self, environ, start_response)
 
         monkeypatch.setattr(WSGIHandler, "__call__", serialised)
+
+
+@pytest.fixture(autouse=True)
+def _no_request_in_flight_at_teardown(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Let the live server finish every request before the database is emptied.
+
+    A page that polls may have a request in the server when its test ends; the
+    teardown's TRUNCATE would then wait on that request's locks while the
+    request waits on the TRUNCATE's, and PostgreSQL ends one of them as a
+    deadlock. So the page is left first, and the teardown waits for the server
+    to be idle.
+    """
+    if "page" not in request.fixturenames:
+        yield
+        return
+    idle = threading.Condition()
+    in_flight = 0
+    original = WSGIHandler.__call__
+
+    def counted(self: WSGIHandler, environ: Any, start_response: Any) -> Any:
+        nonlocal in_flight
+        with idle:
+            in_flight += 1
+        try:
+            return original(self, environ, start_response)
+        finally:
+            with idle:
+                in_flight -= 1
+                idle.notify_all()
+
+    monkeypatch.setattr(WSGIHandler, "__call__", counted)
+    page: Page = request.getfixturevalue("page")
+    yield
+    if not page.is_closed():
+        page.goto("about:blank")
+    with idle:
+        idle.wait_for(lambda: in_flight == 0, timeout=10)
