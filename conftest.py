@@ -93,6 +93,17 @@ def _celery_tasks_inline(django_test_environment: None) -> None:
     app.conf.task_eager_propagates = True
 
 
+@pytest.fixture
+def through_the_broker() -> Iterator[None]:
+    """Send tasks through the broker for one test, undoing `_celery_tasks_inline`."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = previous
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
     """Start every test with empty caches, so rate-limit counters never leak between tests.

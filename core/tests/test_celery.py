@@ -1,7 +1,5 @@
 """The Celery app: safe defaults for idempotent tasks, one beat schedule, a real worker."""
 
-from collections.abc import Iterator
-
 import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.result import AsyncResult
@@ -49,15 +47,6 @@ def test_it_registers_the_retention_sweep_as_safe_to_redeliver(
 
     assert task.acks_late is True
     assert task.reject_on_worker_lost is True
-
-
-@pytest.fixture
-def through_the_broker() -> Iterator[None]:
-    """Send tasks through the broker for one test; the suite otherwise runs them inline."""
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = previous
 
 
 @requires_redis

@@ -3,7 +3,6 @@
 import datetime as dt
 import io
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -86,15 +85,6 @@ class ScheduleTests(LecternTestCase):
 
 
 # --- A real worker, through Redis ------------------------------------------------------------
-
-
-@pytest.fixture
-def through_the_broker() -> Iterator[None]:
-    """Send tasks through the broker for one test; the suite otherwise runs them inline."""
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = previous
 
 
 @requires_redis
