@@ -135,7 +135,7 @@ def _machine_busy() -> float:
 class CpuSampler:
     """Sample the CPU time of each process group every second, for the hold window."""
 
-    GROUPS = ("gunicorn", "postgres", "redis", "loadgen", "postgres_other")
+    GROUPS = ("gunicorn", "postgres", "redis", "loadgen", "postgres_other", "profiler")
 
     def __init__(self, gunicorn_pid: int, database: str) -> None:
         self.master = psutil.Process(gunicorn_pid)
@@ -153,6 +153,8 @@ class CpuSampler:
             name = process.info["name"] or ""
             if name == "redis-server":
                 found["redis"].append(process)
+            elif name == "py-spy":
+                found["profiler"].append(process)
             elif name == "postgres":
                 role = capacity_report.postgres_role(
                     " ".join(process.info["cmdline"] or []), self.database
@@ -188,7 +190,7 @@ class CpuSampler:
         seconds = time.monotonic() - started
         cores = {g: self.accounts[g].used() / seconds for g in self.GROUPS}
         machine = (_machine_busy() - busy) / seconds
-        ours = sum(cores[g] for g in ("gunicorn", "postgres", "redis", "loadgen"))
+        ours = sum(cores[g] for g in ("gunicorn", "postgres", "redis", "loadgen", "profiler"))
         return {
             "cores": {
                 "gunicorn": round(cores["gunicorn"], 3),
@@ -196,6 +198,7 @@ class CpuSampler:
                 "redis": round(cores["redis"], 3),
                 "loadgen": round(cores["loadgen"], 3),
                 "other": round(max(machine - ours, 0.0), 3),
+                "profiler": round(cores["profiler"], 3),
             },
             "postgres_other_databases": round(cores["postgres_other"], 3),
             "machine": round(machine, 3),
@@ -207,8 +210,16 @@ class CpuSampler:
 # --- Profiling -------------------------------------------------------------------------------
 
 
-def start_profile(master_pid: int, seconds: int, students: int) -> tuple[subprocess.Popen, Path]:
-    """Record the gunicorn master and its workers (new ones too) with py-spy."""
+def start_profile(
+    master_pid: int, seconds: int, rate: int, students: int
+) -> tuple[subprocess.Popen, Path]:
+    """Record the gunicorn master and its workers (new ones too) with py-spy.
+
+    Only samples taken while a worker holds the GIL are kept: a worker waiting
+    for PostgreSQL, or ready to run but waiting for one of the two cores, is
+    not spending CPU there, and counting it would credit the functions that
+    return from a socket. What is left is close to where the CPU goes.
+    """
     target = OUT / f"capacity-profile-{students}.speedscope.json"
     command = [
         str(Path(PYTHON).parent / "py-spy"),
@@ -217,8 +228,9 @@ def start_profile(master_pid: int, seconds: int, students: int) -> tuple[subproc
         str(master_pid),
         "--subprocesses",
         "--nonblocking",
+        "--gil",
         "--rate",
-        "100",
+        str(rate),
         "--duration",
         str(seconds),
         "--format",
@@ -239,7 +251,8 @@ def finish_profile(process: subprocess.Popen, target: Path) -> Path | None:
     if not target.exists():
         print(f"py-spy wrote no profile: see {target.with_suffix('').with_suffix('.log')}")
         return None
-    summary = capacity_report.summarise_profile(json.loads(target.read_text()), str(ROOT))
+    summary = "py-spy --gil: samples taken while a worker held the GIL, close to its CPU time.\n"
+    summary += capacity_report.summarise_profile(json.loads(target.read_text()), str(ROOT))
     text = target.with_name(target.name.replace(".speedscope.json", ".txt"))
     text.write_text(summary)
     return text
@@ -350,7 +363,9 @@ def run_step(
     statuses.reset()
     runner.exceptions.clear()
     started = time.monotonic()
-    profile = start_profile(master_pid, args.profile, students) if args.profile else None
+    profile = None
+    if args.profile:
+        profile = start_profile(master_pid, args.profile, args.profile_rate, students)
     gevent.sleep(args.hold)
     seconds = time.monotonic() - started
     figures = step_figures(environment, seconds)
@@ -438,7 +453,10 @@ def parse_args() -> argparse.Namespace:
         default=[],
         help="extra gunicorn argument (repeat), e.g. --gunicorn-arg=--preload",
     )
-    parser.add_argument("--profile", type=int, default=0, metavar="SECONDS")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="SECONDS", help="py-spy the workers this long"
+    )
+    parser.add_argument("--profile-rate", type=int, default=50, help="py-spy samples per second")
     parser.add_argument("--port", type=int, default=8767)
     parser.add_argument("--report", type=Path, help="print a saved run as a Markdown table")
     return parser.parse_args()

@@ -160,6 +160,8 @@ def _short_path(path: str, root: str) -> str:
 
 
 def _frame_label(frame: dict[str, Any], root: str) -> str:
+    if not frame.get("file") and str(frame.get("name", "")).startswith("process "):
+        return "(a process's root: native code, no Python frame)"
     return f"{frame.get('name', '?')} ({_short_path(frame.get('file', ''), root)})"
 
 
