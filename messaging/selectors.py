@@ -223,7 +223,11 @@ def poll_state(user: Any, pk: int) -> PollState | None:
 
 
 def conversation_for_poll(pk: int) -> Conversation:
-    """Return conversation `pk` with its course, for a poll that has just checked membership."""
+    """Return conversation `pk` with its course, for a poll that has just checked membership.
+
+    Membership was read by `poll_state`'s compiled query: building the membership
+    condition again would cost the ORM more than the database needs to run it.
+    """
     return Conversation.objects.select_related("course").get(pk=pk)
 
 

@@ -321,26 +321,23 @@ def poll(request: AuthedRequest, pk: int) -> HttpResponse:
     """Answer a page's poll: 304 when nothing changed, else the new and changed messages.
 
     With Redis, an unchanged poll is answered from the cache with no SQL
-    (`messaging.live`); without it, one query reads membership and the version
-    at once. A changed poll checks membership once, in the database, and hands
-    out the news rendered once for everyone at this version
-    (`messaging.fragments`), with the viewer's own touches put in.
+    (`messaging.live`). Otherwise one query reads membership and the version at
+    once; if the version moved, the conversation is loaded by its id and the
+    news, rendered once for everyone at this version (`messaging.fragments`),
+    is handed out with the viewer's own touches put in.
     """
     user = request.user
     known = live.known_version(pk, user.pk)
     if known is not None and _etag_matches(request, conversation_etag(pk, known, user)):
         return _not_modified(conversation_etag(pk, known, user))
-    if known is None:
-        state = selectors.poll_state(user, pk)
-        if state is None:
-            raise Http404
-        live.remember(pk, user.pk, state.version)
-        etag = conversation_etag(pk, state.version, user)
-        if _etag_matches(request, etag):
-            return _not_modified(etag)
-        found = selectors.conversation_for_poll(pk)
-    else:
-        found = access.get_conversation_for_member(user, pk)
+    state = selectors.poll_state(user, pk)
+    if state is None:
+        raise Http404
+    live.remember(pk, user.pk, state.version)
+    etag = conversation_etag(pk, state.version, user)
+    if _etag_matches(request, etag):
+        return _not_modified(etag)
+    found = selectors.conversation_for_poll(pk)
     after = parsing.query_int(request, "after") or 0
     news = fragments.news_since(
         found,
