@@ -73,6 +73,7 @@ def gunicorn_settings(env: dict[str, str], args: argparse.Namespace) -> dict[str
         "workers": args.workers or config.get("workers", 1),
         "threads": args.threads or config.get("threads", 1),
         "worker_class": args.worker_class or config.get("worker_class", "sync"),
+        "preload_app": config.get("preload_app", False),
         "max_requests": config.get("max_requests", 0),
         "max_requests_jitter": config.get("max_requests_jitter", 0),
         "timeout": config.get("timeout", 30),
