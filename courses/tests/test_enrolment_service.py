@@ -205,7 +205,8 @@ class WaitlistTests(LecternTestCase):
         self.line_up()
         with self.captureOnCommitCallbacks(execute=False) as callbacks:
             enrolment.leave_course(enrollment=self.seat)
-        assert len(callbacks) == 2  # the seat email and the in-app notification
+        # The seat email, and each app's subscriber to the promotion (notifications, messaging).
+        assert len(callbacks) == 3
         assert mail.outbox == []
 
     def test_it_does_not_promote_into_an_archived_course(self) -> None:
