@@ -33,7 +33,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from core.cache import Copies
+from core.cache import Copies, is_shared
 
 # A safety net: a copy is dropped on every change, and would be gone after this anyway.
 USER_COPY_SECONDS = 10 * 60
@@ -80,15 +80,49 @@ def get_user(request: HttpRequest) -> Any:
     ):
         return auth.get_user(request)
     copies = _user_copies()
-    kept, storable = copies.lookup(user_id)
+    kept, storable = _kept_copy(copies, session, str(user_id))
     if kept is not None:
         auth_hash, user = kept
         if constant_time_compare(session_hash, auth_hash):
+            _remember_session_user(session.session_key, str(user_id))
             return user
     user = auth.get_user(request)
-    if storable and user.is_authenticated:
-        copies.store(user_id, (user.get_session_auth_hash(), _without_password(user)))
+    if user.is_authenticated:
+        _remember_session_user(session.session_key, str(user_id))
+        if storable:
+            copies.store(user_id, (user.get_session_auth_hash(), _without_password(user)))
     return user
+
+
+def _kept_copy(copies: Copies, session: Any, user_id: str) -> tuple[Any, bool]:
+    """Return the user's kept copy: the one read with the session if it is that user's."""
+    read_with_session = getattr(session, "user_copy", None)
+    if read_with_session is not None and read_with_session[0] == copies.key(user_id):
+        return copies.read(read_with_session[1])
+    return copies.lookup(user_id)
+
+
+# Which user each session key signed in, as far as this process has seen: a session
+# key always belongs to one user (signing in or out starts a new key), so the session
+# store can read that user's copy together with the session (`accounts.sessions`).
+_SESSION_USERS_MAX = 20_000
+_session_users: dict[str, str] = {}
+
+
+def _remember_session_user(session_key: str | None, user_id: str) -> None:
+    if session_key is None or _session_users.get(session_key) == user_id:
+        return
+    if len(_session_users) >= _SESSION_USERS_MAX:
+        _session_users.clear()
+    _session_users[session_key] = user_id
+
+
+def copy_key_for_session(session_key: str) -> str | None:
+    """Return the cache key of the copy of the user this session signed in, if known here."""
+    user_id = _session_users.get(session_key)
+    if user_id is None or not is_shared():
+        return None
+    return _user_copies().key(user_id)
 
 
 def forget(user_ids: Iterable[object]) -> None:

@@ -87,7 +87,10 @@ class Copies:
         """Return the kept copy (None when there is none) and whether one may be stored now."""
         if not is_shared():
             return None, False
-        found = cache.get(self.key(ident))
+        return self.read(cache.get(self.key(ident)))
+
+    def read(self, found: Any) -> tuple[Any, bool]:
+        """Like `lookup`, for what the cache answered for `key(ident)` (read with other keys)."""
         if found is None:
             return None, True
         if isinstance(found, str) and found == _CHANGED:

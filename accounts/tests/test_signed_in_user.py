@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY
+from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client, RequestFactory, override_settings
@@ -16,6 +16,7 @@ from django.utils.functional import SimpleLazyObject
 from accounts import user_cache
 from accounts.middleware import AuthenticationMiddleware
 from accounts.models import User
+from accounts.sessions import SessionStore
 from core.testing import requires_redis
 from tests.base import PASSWORD
 
@@ -193,3 +194,32 @@ def test_it_keeps_no_copy_for_a_session_it_does_not_trust(laptop: Client, bob: U
 
     assert not is_signed_in(laptop)
     assert cache.get(user_cache._user_copies().key(bob.pk)) is None
+
+
+@requires_redis
+def test_it_reads_the_users_copy_together_with_the_session(laptop: Client, bob: User) -> None:
+    laptop.get(SIMPLE)  # this process now knows whose session it is
+    store = SessionStore(laptop.session.session_key)
+
+    assert store[SESSION_KEY] == str(bob.pk)
+    key, (auth_hash, kept) = store.user_copy  # type: ignore[misc]
+    assert key == user_cache._user_copies().key(bob.pk)
+    assert (auth_hash, kept.pk) == (bob.get_session_auth_hash(), bob.pk)
+
+
+@requires_redis
+def test_it_ignores_a_copy_read_for_another_user(
+    laptop: Client, bob: User, carol: User, client_for: Callable[..., Client]
+) -> None:
+    client_for(carol).get(SIMPLE)  # carol's copy is kept
+    session = laptop.session
+    session.user_copy = (  # type: ignore[attr-defined]
+        user_cache._user_copies().key(bob.pk),
+        cache.get(user_cache._user_copies().key(carol.pk)),
+    )
+    request = RequestFactory().get(SIMPLE)
+    request.session = session
+
+    user = user_cache.get_user(request)
+
+    assert user.pk == bob.pk
