@@ -15,9 +15,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.backends import cached_db
-from django.core.cache import DEFAULT_CACHE_ALIAS, cache
+from django.core.cache import DEFAULT_CACHE_ALIAS
 
 from accounts import user_cache
+from core import cache as shared_cache
 
 
 class SessionStore(cached_db.SessionStore):
@@ -28,7 +29,7 @@ class SessionStore(cached_db.SessionStore):
         user_key = user_cache.copy_key_for_session(self.session_key or "")
         if user_key is None or settings.SESSION_CACHE_ALIAS != DEFAULT_CACHE_ALIAS:
             return super().load()
-        found = cache.get_many([self.cache_key, user_key])
+        found = shared_cache.get_many([self.cache_key, user_key])
         self.user_copy = (user_key, found.get(user_key))
         data = found.get(self.cache_key)
         if data is None:

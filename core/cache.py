@@ -1,25 +1,36 @@
-"""The shared cache: a faster Django Redis backend, and copies dropped when their rows change.
+"""The shared cache: a faster Redis backend, and what copies kept in it can promise.
+
+Copies of state that changes (a conversation's version, a signed-in user's
+row, a count) may live in the cache only when every process reads the same
+one: Redis in production. The embedded default's local-memory cache is
+private to each process, so a change made by `run_periodic` or a task worker
+would never reach the web process; there, callers ask the database instead
+(`is_shared`).
 
 Django's `RedisCacheClient.get_client` builds a new `redis.Redis` around the
 pooled connections for every call. With redis-py 8 that constructor fills a
-table of a few hundred response callbacks, which costs more than the round
-trip to a local Redis: a signed-in request, with its session and user read
-from the cache, paid it several times over. A client holds no connection of
-its own (it borrows one from the pool for each command) and is safe to share
-between threads, so one per pool is kept and reused.
+table of a few hundred response callbacks (about 85 µs), more than the round
+trip to a local Redis: a signed-in request, reading its session and user,
+paid it several times over. A client holds no connection of its own (it
+borrows one from the pool for each command) and is safe to share between
+threads, so `RedisCache` keeps one per pool.
 
-`Copies` keeps copies of what the database holds (a user row, a count) in the
-shared cache for requests that read them on every page, and drops a copy
-whenever what it copies changes. The hard part is a request that read the
-database just before a change committed and stores what it read just after
-the copy was dropped: that would keep the old row until the copy expires.
-So a change does two things: it deletes the copy at once, and once the
-transaction commits it leaves a "changed" mark in its place for
-`CHANGED_SECONDS` (longer than a request may run), and readers only ever
-*add* a copy (Redis `SET NX`), which fails while the mark is there. For those
-few seconds the readers of that one key go to the database.
+Two kinds of copies are kept:
+
+- Counters that only move forward (`raise_to`): a conversation's version,
+  raised by writers that may finish out of order.
+- Copies of a row or a count, dropped when it changes (`Copies`). The hard
+  part is a request that read the database just before a change committed
+  and stores what it read just after the copy was dropped: that would keep
+  the old row until the copy expires. So a change deletes the copy at once
+  and, once the transaction commits, leaves a "changed" mark in its place for
+  `CHANGED_SECONDS` (longer than a request may run); readers only ever *add*
+  a copy (Redis `SET NX`), which fails while the mark is there. For those few
+  seconds the readers of that one key go to the database.
 """
 
+import logging
+import threading
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
@@ -29,6 +40,8 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from django.db import transaction
+
+log = logging.getLogger(__name__)
 
 # Longer than a request may take (gunicorn's timeout is 30 s), so no request that read
 # the database before a change can still be on its way to store what it read.
@@ -60,14 +73,101 @@ class RedisCache(DjangoRedisCache):
         self._class = ReusedClientRedisCacheClient
 
 
-def is_shared() -> bool:
-    """Say whether every process of the site sees the same default cache.
+# Set KEYS[1] to ARGV[1] unless it already holds a number at least as large.
+_RAISE_TO = """
+local current = tonumber(redis.call('GET', KEYS[1]))
+local wanted = tonumber(ARGV[1])
+if current == nil or current < wanted then
+    redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+    return wanted
+end
+return current
+"""
 
-    A local-memory cache belongs to one process: what one web worker (or the
-    `run_periodic` process) drops from it, the others keep. Copies that must
-    disappear the moment their row changes can live only in a shared cache.
+_local_lock = threading.Lock()
+
+
+def is_shared() -> bool:
+    """Say whether the default cache is one store for every process (Redis)."""
+    return isinstance(caches["default"], DjangoRedisCache)
+
+
+def raise_to(key: str, value: int, *, timeout: int) -> None:
+    """Store `value` under `key` unless a larger number is already there.
+
+    Writers that finish out of order (two posts committed a millisecond apart,
+    their after-commit hooks running the other way round) or a reader filling
+    the cache from an older snapshot can then never move the number backwards.
+    Best effort: if the cache is down the copy is simply not updated, and
+    readers of an expired or missing copy go to the database.
     """
-    return not isinstance(caches["default"], LocMemCache)
+    backend: Any = caches["default"]
+    try:
+        if isinstance(backend, DjangoRedisCache):
+            full_key = backend.make_and_validate_key(key)
+            client = backend._cache.get_client(full_key, write=True)
+            client.eval(_RAISE_TO, 1, full_key, int(value), int(timeout))
+        elif isinstance(backend, LocMemCache):
+            with _local_lock:
+                current = backend.get(key)
+                if current is None or current < value:
+                    backend.set(key, value, timeout=timeout)
+        else:
+            backend.set(key, value, timeout=timeout)
+    except Exception:
+        log.warning("cache.raise_to_failed", extra={"key": key}, exc_info=True)
+
+
+def get_many(keys: list[str]) -> dict[str, Any]:
+    """Read several keys in one round trip; an unreachable cache reads as empty."""
+    try:
+        return caches["default"].get_many(keys)
+    except Exception:
+        log.warning("cache.read_failed", exc_info=True)
+        return {}
+
+
+def raise_all_to(values: dict[str, int], *, timeout: int) -> None:
+    """`raise_to` for several keys, in one round trip to Redis."""
+    if not values:
+        return
+    backend: Any = caches["default"]
+    if not isinstance(backend, DjangoRedisCache):
+        for key, value in values.items():
+            raise_to(key, value, timeout=timeout)
+        return
+    try:
+        keys = [backend.make_and_validate_key(key) for key in values]
+        client = backend._cache.get_client(keys[0], write=True)
+        with client.pipeline(transaction=False) as pipe:
+            for full_key, value in zip(keys, values.values(), strict=True):
+                pipe.eval(_RAISE_TO, 1, full_key, int(value), int(timeout))
+            pipe.execute()
+    except Exception:
+        log.warning("cache.raise_to_failed", extra={"keys": len(values)}, exc_info=True)
+
+
+def delete_many(keys: list[str]) -> None:
+    """Delete several keys; an unreachable cache is logged, not raised."""
+    try:
+        caches["default"].delete_many(keys)
+    except Exception:
+        log.warning("cache.delete_failed", extra={"keys": len(keys)}, exc_info=True)
+
+
+def set_quietly(key: str, value: Any, *, timeout: int) -> bool:
+    """Store a copy of something the database holds; an unreachable cache is logged, not raised."""
+    return set_quietly_many({key: value}, timeout=timeout)
+
+
+def set_quietly_many(values: dict[str, Any], *, timeout: int) -> bool:
+    """`set_quietly` for several keys in one round trip; say whether it worked."""
+    try:
+        caches["default"].set_many(values, timeout=timeout)
+    except Exception:
+        log.warning("cache.write_failed", extra={"keys": len(values)}, exc_info=True)
+        return False
+    return True
 
 
 class Copies:
@@ -84,10 +184,18 @@ class Copies:
         return f"{self.prefix}:{ident}"
 
     def lookup(self, ident: object) -> tuple[Any, bool]:
-        """Return the kept copy (None when there is none) and whether one may be stored now."""
+        """Return the kept copy (None when there is none) and whether one may be stored now.
+
+        An unreachable cache reads as "go to the database, keep nothing".
+        """
         if not is_shared():
             return None, False
-        return self.read(cache.get(self.key(ident)))
+        try:
+            found = cache.get(self.key(ident))
+        except Exception:
+            log.warning("cache.read_failed", exc_info=True)
+            return None, False
+        return self.read(found)
 
     def read(self, found: Any) -> tuple[Any, bool]:
         """Like `lookup`, for what the cache answered for `key(ident)` (read with other keys)."""
@@ -99,7 +207,10 @@ class Copies:
 
     def store(self, ident: object, value: Any) -> None:
         """Keep `value` unless a change was marked since `lookup` (never overwrites)."""
-        cache.add(self.key(ident), value, self.timeout)
+        try:
+            cache.add(self.key(ident), value, self.timeout)
+        except Exception:
+            log.warning("cache.write_failed", exc_info=True)
 
     def get_or_load(self, ident: object, load: Callable[[], Any]) -> Any:
         """Return the kept copy, or `load()` it (and keep it when allowed)."""
@@ -112,7 +223,12 @@ class Copies:
         return value
 
     def drop(self, idents: Iterable[object]) -> None:
-        """Forget the copies of `idents` now, and mark them changed once the transaction commits."""
+        """Forget the copies of `idents` now, and mark them changed once the transaction commits.
+
+        Unlike reads, this raises when the cache can't be reached: a change whose
+        old copy might outlive it (a switched-off account still signed in) fails
+        instead of passing quietly.
+        """
         if not is_shared():
             return
         keys = [self.key(ident) for ident in idents]

@@ -4,7 +4,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from messaging import selectors
+from messaging import badge
 
 
 class UnreadMessages:
@@ -15,7 +15,7 @@ class UnreadMessages:
 
     @cached_property
     def count(self) -> int:
-        return selectors.unread_total(self._user)
+        return badge.unread_total(self._user)
 
     @property
     def label(self) -> str:

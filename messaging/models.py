@@ -38,6 +38,7 @@ EMOJI_NAMES = {
     "😮": "surprised",
     "🙏": "thank you",
 }
+EMOJI_CHOICES = [(e, EMOJI_NAMES[e]) for e in EMOJI]
 
 
 class Conversation(models.Model):
@@ -184,7 +185,7 @@ class Reaction(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="message_reactions"
     )
-    emoji = models.CharField(max_length=8, choices=[(e, EMOJI_NAMES[e]) for e in EMOJI])
+    emoji = models.CharField(max_length=8, choices=EMOJI_CHOICES)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -67,9 +67,10 @@ Kind = Conversation.Kind
 
 @dataclass(frozen=True)
 class ReactionCount:
+    message_id: int
     emoji: str
     count: int
-    mine: bool
+    mine: bool  # the viewer's own; always False in a rendering shared by everyone
 
     @property
     def name(self) -> str:
@@ -149,6 +150,16 @@ def unread_total(user: Any) -> int:
     return int(totals["total"] or 0)
 
 
+def unread_by_conversation(user: Any) -> dict[int, tuple[int, int]]:
+    """Return each of `user`'s conversations' version and unread count, by id: one query."""
+    rows = with_unread(access.conversations_for(user), user).values_list(
+        "pk",
+        "version",
+        "unread",  # type: ignore[misc]  # an annotation the type checker can't see
+    )
+    return {pk: (version, unread) for pk, version, unread in rows}
+
+
 def unread_in(conversation: Conversation, user: Any) -> int:
     found = with_unread(Conversation.objects.filter(pk=conversation.pk), user).first()
     return int(getattr(found, "unread", 0))
@@ -211,6 +222,15 @@ def poll_state(user: Any, pk: int) -> PollState | None:
     return PollState(version=row[0], last_message_id=row[1] or 0)
 
 
+def conversation_for_poll(pk: int) -> Conversation:
+    """Return conversation `pk` with its course, for a poll that has just checked membership.
+
+    Membership was read by `poll_state`'s compiled query: building the membership
+    condition again would cost the ORM more than the database needs to run it.
+    """
+    return Conversation.objects.select_related("course").get(pk=pk)
+
+
 # --- The conversation list -----------------------------------------------------------------
 
 
@@ -257,7 +277,7 @@ def title_for(conversation: Conversation, user: Any) -> str:
 
 def _decorate(
     messages: list[Message],
-    user: Any,
+    user: Any | None,
     read_up_to: int | None = None,
     member_since: datetime | None = None,
 ) -> list[MessageRow]:
@@ -265,22 +285,27 @@ def _decorate(
 
     HTML from an older renderer is rendered again first (one more query, only
     when there is some). With `read_up_to`, mark as new what `with_unread`
-    counts as unread.
+    counts as unread. Without `user` (a rendering shared by every viewer) no
+    reaction is marked as the viewer's own.
     """
     services.refresh_html(messages)
     ids = [m.pk for m in messages if not m.is_deleted]
     counts: dict[int, dict[str, ReactionCount]] = defaultdict(dict)
     files: dict[int, list[Attachment]] = defaultdict(list)
     if ids:
+        mine = Count("pk", filter=Q(user_id=user.pk)) if user is not None else Value(0)
         grouped = (
             Reaction.objects.filter(message_id__in=ids)
             .order_by()
             .values("message_id", "emoji")
-            .annotate(n=Count("pk"), mine=Count("pk", filter=Q(user_id=user.pk)))
+            .annotate(n=Count("pk"), mine=mine)
         )
         for row in grouped:
             counts[row["message_id"]][row["emoji"]] = ReactionCount(
-                emoji=row["emoji"], count=row["n"], mine=row["mine"] > 0
+                message_id=row["message_id"],
+                emoji=row["emoji"],
+                count=row["n"],
+                mine=row["mine"] > 0,
             )
         for attachment in Attachment.objects.filter(message_id__in=ids).select_related("file"):
             files[attachment.message_id].append(attachment)
@@ -290,6 +315,7 @@ def _decorate(
             reactions=[counts[m.pk][e] for e in EMOJI if e in counts[m.pk]],
             attachments=sorted(files[m.pk], key=lambda a: a.pk),
             is_new=read_up_to is not None
+            and user is not None
             and m.pk > read_up_to
             and m.author_id != user.pk
             and (member_since is None or m.created_at >= member_since),
@@ -350,8 +376,13 @@ class Changes:
     too_many: bool
 
 
-def changes_since(conversation: Conversation, user: Any, *, after: int, version: int) -> Changes:
-    """Return messages posted after `after` and older ones changed after `version`."""
+def changes_since(
+    conversation: Conversation, user: Any | None, *, after: int, version: int
+) -> Changes:
+    """Return messages posted after `after` and older ones changed after `version`.
+
+    Without `user`, as everyone sees them (see `_decorate`).
+    """
     found = list(
         _messages(conversation).filter(version__gt=version).order_by("-id")[: POLL_MAX_NEW + 1]
     )

@@ -27,7 +27,7 @@ from courses.models import Course, Enrollment
 from courses.services.courses import concrete_user
 from files import services as files
 from files.models import StoredFile
-from messaging import access, selectors
+from messaging import access, live, selectors
 from messaging.models import EMOJI, Attachment, Conversation, Message, Participant, Reaction
 from notifications import services as notifications
 
@@ -76,7 +76,19 @@ def _bump(conversation_id: int, **fields: Any) -> int:
     )
     version = current + 1
     Conversation.objects.filter(pk=conversation_id).update(version=version, **fields)
+    live.published(conversation_id, version)
     return version
+
+
+def _renew_badges_in_courses(course_ids: list[int]) -> None:
+    """Renew the kept unread totals of everyone in these courses: they have a new channel."""
+    if not course_ids:
+        return
+    teachers = Course.objects.filter(pk__in=course_ids).values_list("teacher_id", flat=True)
+    students = Enrollment.objects.filter(
+        course_id__in=course_ids, status=Enrollment.Status.ACTIVE
+    ).values_list("student_id", flat=True)
+    live.renew_badges(list(set(teachers) | set(students)))
 
 
 # --- Starting conversations ----------------------------------------------------------------
@@ -90,9 +102,11 @@ def get_or_create_channel(*, course: Course) -> Conversation:
         return existing
     try:
         with transaction.atomic():
-            return Conversation.objects.create(kind=Kind.CHANNEL, course=course)
+            channel = Conversation.objects.create(kind=Kind.CHANNEL, course=course)
     except IntegrityError:  # created at the same moment by someone else
         return Conversation.objects.get(kind=Kind.CHANNEL, course=course)
+    _renew_badges_in_courses([course.pk])
+    return channel
 
 
 @_writes
@@ -105,6 +119,7 @@ def ensure_channels(*, user: Any) -> int:
             [Conversation(kind=Kind.CHANNEL, course_id=pk) for pk in missing],
             ignore_conflicts=True,
         )
+        _renew_badges_in_courses(missing)
     return len(missing)
 
 
@@ -135,6 +150,7 @@ def get_or_create_direct(*, user: Any, other: Any) -> Conversation:
             )
     except IntegrityError:  # the other person started it at the same moment
         return Conversation.objects.get(direct_key=key)
+    live.renew_badges([user.pk, other.pk])
     return conversation
 
 
@@ -161,6 +177,7 @@ def create_group(
     Participant.objects.bulk_create(
         [Participant(conversation=conversation, user_id=pk) for pk in [teacher.pk, *sorted(ids)]]
     )
+    live.renew_badges([teacher.pk, *sorted(ids)])
     return conversation
 
 
@@ -404,6 +421,8 @@ def mark_read(*, conversation: Conversation, user: Any, up_to: int) -> bool:
             moved = 1
         except IntegrityError:  # made at the same moment: read again from the top
             return mark_read(conversation=conversation, user=user, up_to=up_to)
+    if moved:
+        live.renew_badges([user.pk])
     if moved and user.send_read_receipts and _shows_receipts(conversation):
         conversation.version = _writes(_bump)(conversation.pk)
     return bool(moved)

@@ -19,7 +19,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -28,9 +30,9 @@ from core import parsing, ratelimit
 from core.http import AuthedRequest
 from courses import access as course_access
 from courses.models import Enrollment
-from messaging import access, selectors, services
+from messaging import access, badge, fragments, live, selectors, services
 from messaging.forms import EditMessageForm, GroupForm, MessageForm
-from messaging.models import EMOJI, EMOJI_NAMES, Conversation, Message
+from messaging.models import EMOJI_CHOICES, Conversation, Message
 from messaging.templatetags import messaging_tags
 
 Kind = Conversation.Kind
@@ -131,7 +133,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
 @require_safe
 def unread_badge(request: AuthedRequest) -> HttpResponse:
     """Answer the header's unread badge; 304 while the count is the same (one query)."""
-    count = selectors.unread_total(request.user)
+    count = badge.unread_total(request.user)
     etag = f'W/"u{count}"'
     if _etag_matches(request, etag):
         return _not_modified(etag)
@@ -301,7 +303,7 @@ def _message_context(
         "q": query,
         "teacher_id": conversation.course.teacher_id if conversation.course else None,
         "is_moderator": access.is_channel_teacher(user, conversation),
-        "emoji": [(e, EMOJI_NAMES[e]) for e in EMOJI],
+        "emoji": EMOJI_CHOICES,
     }
 
 
@@ -318,41 +320,58 @@ def conversation(request: AuthedRequest, pk: int) -> HttpResponse:
 def poll(request: AuthedRequest, pk: int) -> HttpResponse:
     """Answer a page's poll: 304 when nothing changed, else the new and changed messages.
 
-    The idle answer costs one query, reading membership and the version at once.
+    With Redis, an unchanged poll is answered from the cache with no SQL
+    (`messaging.live`). Otherwise one query reads membership and the version at
+    once; if the version moved, the conversation is loaded by its id and the
+    news, rendered once for everyone at this version (`messaging.fragments`),
+    is handed out with the viewer's own touches put in.
     """
     user = request.user
+    known = live.known_version(pk, user.pk)
+    if known is not None and _etag_matches(request, conversation_etag(pk, known, user)):
+        return _not_modified(conversation_etag(pk, known, user))
     state = selectors.poll_state(user, pk)
     if state is None:
         raise Http404
+    live.remember(pk, user.pk, state.version)
     etag = conversation_etag(pk, state.version, user)
     if _etag_matches(request, etag):
         return _not_modified(etag)
-    found = access.get_conversation_for_member(user, pk)
+    found = selectors.conversation_for_poll(pk)
     after = parsing.query_int(request, "after") or 0
-    changes = selectors.changes_since(
-        found, user, after=after, version=parsing.query_int(request, "v") or 0
+    news = fragments.news_since(
+        found,
+        since=parsing.query_int(request, "v") or 0,
+        after=after,
+        moderator=access.is_channel_teacher(user, found),
+        receipts=user.send_read_receipts,
+        poll_context=lambda next_after: _poll_context(found, user, after=next_after),
     )
-    if changes.too_many:
+    if news.too_many:
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response
-    newest = changes.new[0].message if changes.new else None
-    if newest is not None:
-        services.mark_read(conversation=found, user=user, up_to=newest.pk)
-    people = selectors.participants(found)
-    if newest is None and found.last_message_id:
-        newest = Message.objects.filter(pk=found.last_message_id).first()
-    page = selectors.HistoryPage(rows=[], has_older=False)
-    context = {
-        **_message_context(request, found, page, ""),
-        "new_rows": changes.new,
-        "changed_rows": changes.changed,
-        "seen": selectors.seen_by(found, user, people, newest) if newest else [],
-        "unread_count": selectors.unread_total(user),
-        "poll": _poll_context(found, user, after=max(after, newest.pk if newest else 0)),
-    }
-    response = render(request, "messaging/_poll.html", context)
-    return _with_etag(response, context["poll"]["etag"])
+    if news.newest_new_id:
+        services.mark_read(conversation=found, user=user, up_to=news.newest_new_id)
+    html = fragments.personalise(news, viewer=user, csrf_token=get_token(request))
+    if found.kind != Kind.CHANNEL:
+        html += _receipts(request, found)
+    response = HttpResponse(html)
+    return _with_etag(response, conversation_etag(pk, found.version, user))
+
+
+def _receipts(request: AuthedRequest, conversation: Conversation) -> str:
+    """Render who has seen the newest message, for a direct or group conversation's poll."""
+    people = selectors.participants(conversation)
+    newest = (
+        Message.objects.filter(pk=conversation.last_message_id).first()
+        if conversation.last_message_id
+        else None
+    )
+    seen = selectors.seen_by(conversation, request.user, people, newest) if newest else []
+    return render_to_string(
+        "messaging/_receipts.html", {"seen": seen, "oob": True}, request=request
+    )
 
 
 @login_required

@@ -1,9 +1,68 @@
 import datetime
+from typing import Any
 
 from django import template
+from django.template.base import FilterExpression, NodeList, Parser, Token
 from django.utils import dateformat, timezone
 
+from messaging.fragments import SHARED
+
 register = template.Library()
+
+
+class ViewerChoice(template.Node):
+    """Render one branch or the other depending on who is looking.
+
+    For one person, the branch is chosen on the spot. In a rendering shared by
+    everyone (`messaging.fragments`), both branches are kept between marks and
+    each viewer's copy is resolved by `fragments.personalise`.
+    """
+
+    def __init__(self, kind: str, subject: FilterExpression, yes: NodeList, no: NodeList) -> None:
+        self.kind, self.subject, self.yes, self.no = kind, subject, yes, no
+
+    def render(self, context: template.Context) -> str:
+        subject = self.subject.resolve(context)
+        marks = context.get(SHARED)
+        if marks is not None:
+            condition = (
+                f"mine:{subject.author_id}"
+                if self.kind == "mine"
+                else f"reacted:{subject.message_id}:{subject.emoji}"
+            )
+            return marks.choice(condition, self.yes.render(context), self.no.render(context))
+        chosen = self._holds(subject, context.get("user"))
+        return (self.yes if chosen else self.no).render(context)
+
+    def _holds(self, subject: Any, viewer: Any) -> bool:
+        if self.kind == "mine":
+            return viewer is not None and subject.author_id == viewer.pk
+        return bool(subject.mine)
+
+
+def _viewer_choice(kind: str, parser: Parser, token: Token) -> ViewerChoice:
+    name, *args = token.split_contents()
+    if len(args) != 1:
+        raise template.TemplateSyntaxError(f"{name} takes exactly one argument")
+    end = f"end{name}"
+    yes = parser.parse(("else", end))
+    no = NodeList()
+    if parser.next_token().contents == "else":
+        no = parser.parse((end,))
+        parser.delete_first_token()
+    return ViewerChoice(kind, parser.compile_filter(args[0]), yes, no)
+
+
+@register.tag
+def if_mine(parser: Parser, token: Token) -> ViewerChoice:
+    """`{% if_mine message %}…{% else %}…{% endif_mine %}`: the viewer wrote `message`."""
+    return _viewer_choice("mine", parser, token)
+
+
+@register.tag
+def if_reacted(parser: Parser, token: Token) -> ViewerChoice:
+    """`{% if_reacted reaction %}…{% else %}…{% endif_reacted %}`: one of them is the viewer's."""
+    return _viewer_choice("reacted", parser, token)
 
 
 @register.filter

@@ -30,10 +30,14 @@ class MessagingTestCase(LecternTestCase):
         self.channel = services.get_or_create_channel(course=self.course)
 
     def say(self, author: User, body: str, conversation: Conversation | None = None) -> Message:
-        """Post through the service, as the page would, without the delayed notification."""
-        return services.post_message(
-            conversation=conversation or self.channel, author=author, body=body, notify=False
-        )
+        """Post through the service, as the page would, without the delayed notification.
+
+        What runs once the post commits (the version copied to the cache) runs too.
+        """
+        with self.captureOnCommitCallbacks(execute=True):
+            return services.post_message(
+                conversation=conversation or self.channel, author=author, body=body, notify=False
+            )
 
     def url(self, name: str, *args: Any) -> str:
         return reverse(f"messaging:{name}", args=args)
@@ -43,7 +47,8 @@ class MessagingTestCase(LecternTestCase):
         return client.get(self.url("conversation", (conversation or self.channel).pk), params)
 
     def direct(self, user: User, other: User) -> Conversation:
-        return services.get_or_create_direct(user=user, other=other)
+        with self.captureOnCommitCallbacks(execute=True):
+            return services.get_or_create_direct(user=user, other=other)
 
     def htmx(self, user: User) -> Client:
         return self.new_client(user, headers={"HX-Request": "true"})
