@@ -18,7 +18,7 @@ keepalive = 5
 # starts (or restarts) is warm at once instead of importing everything again.
 preload_app = env_bool("GUNICORN_PRELOAD", True)
 # Recycle workers now and then so a slow leak never grows without bound, but never
-# together: each worker draws its own limit anywhere in [max, 1.5 × max]. With a
+# together: each worker draws its own limit anywhere in [max, 1.5 times max]. With a
 # small jitter, workers started at once all restarted within seconds of each other.
 max_requests = env_int("GUNICORN_MAX_REQUESTS", 20_000)
 max_requests_jitter = max_requests // 2
