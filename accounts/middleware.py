@@ -1,10 +1,31 @@
 import zoneinfo
 from collections.abc import Callable
+from typing import Any
 
+from django.contrib.auth import middleware as auth_middleware
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
+from django.utils.functional import SimpleLazyObject
 
-from accounts import services
+from accounts import services, user_cache
+
+
+class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
+    """Django's, with the signed-in user read from the shared cache (`accounts.user_cache`).
+
+    `request.user` stays lazy: a request that never looks at it loads nothing.
+    `request.auser` (async views) is Django's own and loads the row.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _get_user(request))  # type: ignore[assignment]
+
+
+def _get_user(request: Any) -> Any:
+    if not hasattr(request, "_cached_user"):
+        request._cached_user = user_cache.get_user(request)
+    return request._cached_user
 
 
 class UserTimezoneMiddleware:

@@ -1,12 +1,15 @@
 import zoneinfo
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
+
+from accounts import user_cache
 
 # Offered in forms only, so a tzdata update never needs a migration.
 TIMEZONE_CHOICES = [
@@ -25,7 +28,22 @@ class ColorScheme(models.TextChoices):
     DARK = "dark", _("Dark")
 
 
-class UserManager(BaseUserManager["User"]):
+class UserQuerySet(models.QuerySet["User"]):
+    def update(self, **kwargs: Any) -> int:
+        """Update the rows, and drop the signed-in copies of the users changed.
+
+        An update sends no `post_save`, so without this a switched-on or
+        renamed account would be seen as it was until its copy expires. The
+        rows are locked first, so the ids read are the rows the update changes.
+        """
+        with transaction.atomic(using=self.db):
+            changed = list(self.select_for_update(of=("self",)).values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            user_cache.forget(changed)
+        return count
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
     use_in_migrations = True
 
     def get_by_natural_key(self, username: str | None) -> "User":

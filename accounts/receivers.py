@@ -1,6 +1,6 @@
 from typing import Any
 
-from accounts import services
+from accounts import services, user_cache
 
 
 def end_other_sessions_on_password_change(
@@ -8,3 +8,8 @@ def end_other_sessions_on_password_change(
 ) -> None:
     """Sign out every other device once the password has changed."""
     services.end_other_sessions(user=user, request=request)
+
+
+def forget_changed_user(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Drop the signed-in copy of a user whose row was saved or deleted."""
+    user_cache.forget([instance.pk])

@@ -50,6 +50,9 @@ def complete_signup(
 
 # A signed-in session's row is rewritten at most this often while nothing about it changes.
 SESSION_ACTIVITY_SECONDS = 5 * 60
+# How many sessions each process remembers having seen lately (see `record_session_activity`).
+_SEEN_HERE_MAX = 20_000
+_seen_here: dict[str, tuple[str, float]] = {}
 
 
 def record_session_activity(*, request: HttpRequest) -> None:
@@ -57,18 +60,34 @@ def record_session_activity(*, request: HttpRequest) -> None:
 
     The cache remembers what was last written for each session and when: a
     request from the same address and browser within `SESSION_ACTIVITY_SECONDS`
-    writes nothing.
+    writes nothing. Each process also keeps, in its own memory, the request
+    headers it last saw for a session and when its activity was recorded, so
+    most requests neither work out the client's address nor make a round trip
+    to the shared cache.
     """
     agent = request.META.get("HTTP_USER_AGENT", "")
-    seen = hashlib.blake2b(f"{client_ip(request)}|{agent}".encode(), digest_size=16).hexdigest()
+    headers = "\n".join(
+        [request.META.get("REMOTE_ADDR", ""), request.META.get("HTTP_X_FORWARDED_FOR", ""), agent]
+    )
     key = f"session-seen:{request.session.session_key}"
     now = time.time()
-    last = cache.get(key)
-    if last is not None and last[0] == seen and now - last[1] < SESSION_ACTIVITY_SECONDS:
+    here = _seen_here.get(key)
+    if here is not None and here[0] == headers and _within_window(here[1], now):
         return
-    # allauth's own record keeps its "session changed" signal and its field limits.
-    UserSession.objects.create_from_request(request)
-    cache.set(key, (seen, now), timeout=SESSION_ACTIVITY_SECONDS)
+    seen = hashlib.blake2b(f"{client_ip(request)}|{agent}".encode(), digest_size=16).hexdigest()
+    last = cache.get(key)
+    if last is None or last[0] != seen or not _within_window(last[1], now):
+        # allauth's own record keeps its "session changed" signal and its field limits.
+        UserSession.objects.create_from_request(request)
+        last = (seen, now)
+        cache.set(key, last, timeout=SESSION_ACTIVITY_SECONDS)
+    if len(_seen_here) >= _SEEN_HERE_MAX:
+        _seen_here.clear()
+    _seen_here[key] = (headers, last[1])
+
+
+def _within_window(recorded_at: float, now: float) -> bool:
+    return 0 <= now - recorded_at < SESSION_ACTIVITY_SECONDS
 
 
 def update_user(*, user: User, fields: dict[str, Any]) -> None:

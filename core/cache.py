@@ -1,21 +1,77 @@
-"""What the shared cache can promise, and a counter that only ever moves forward.
+"""The shared cache: a faster Redis backend, and what copies kept in it can promise.
 
-Copies of fast-changing state (a conversation's version, say) may live in the
-cache only when every process reads the same one: Redis in production. The
-embedded default's local-memory cache is private to each process, so a change
-made by `run_periodic` or a task worker would never reach the web process;
-there, callers ask the database instead (`is_shared`).
+Copies of state that changes (a conversation's version, a signed-in user's
+row, a count) may live in the cache only when every process reads the same
+one: Redis in production. The embedded default's local-memory cache is
+private to each process, so a change made by `run_periodic` or a task worker
+would never reach the web process; there, callers ask the database instead
+(`is_shared`).
+
+Django's `RedisCacheClient.get_client` builds a new `redis.Redis` around the
+pooled connections for every call. With redis-py 8 that constructor fills a
+table of a few hundred response callbacks (about 85 µs), more than the round
+trip to a local Redis: a signed-in request, reading its session and user,
+paid it several times over. A client holds no connection of its own (it
+borrows one from the pool for each command) and is safe to share between
+threads, so `RedisCache` keeps one per pool.
+
+Two kinds of copies are kept:
+
+- Counters that only move forward (`raise_to`): a conversation's version,
+  raised by writers that may finish out of order.
+- Copies of a row or a count, dropped when it changes (`Copies`). The hard
+  part is a request that read the database just before a change committed
+  and stores what it read just after the copy was dropped: that would keep
+  the old row until the copy expires. So a change deletes the copy at once
+  and, once the transaction commits, leaves a "changed" mark in its place for
+  `CHANGED_SECONDS` (longer than a request may run); readers only ever *add*
+  a copy (Redis `SET NX`), which fails while the mark is there. For those few
+  seconds the readers of that one key go to the database.
 """
 
 import logging
 import threading
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
-from django.core.cache import caches
+from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient
+from django.db import transaction
 
 log = logging.getLogger(__name__)
+
+# Longer than a request may take (gunicorn's timeout is 30 s), so no request that read
+# the database before a change can still be on its way to store what it read.
+CHANGED_SECONDS = 45
+_CHANGED = "lectern:changed"
+
+
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    def __init__(self, servers: Any, **options: Any) -> None:
+        super().__init__(servers, **options)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        """Return the client of the pool that serves this call, made once per pool."""
+        # Django's own internals, which django-stubs doesn't describe.
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._client(connection_pool=pool)  # type: ignore[attr-defined]
+            self._clients[id(pool)] = client
+        return client
+
+
+class RedisCache(DjangoRedisCache):
+    """Django's Redis cache, with the client reuse above."""
+
+    def __init__(self, server: Any, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = ReusedClientRedisCacheClient
+
 
 # Set KEYS[1] to ARGV[1] unless it already holds a number at least as large.
 _RAISE_TO = """
@@ -33,7 +89,7 @@ _local_lock = threading.Lock()
 
 def is_shared() -> bool:
     """Say whether the default cache is one store for every process (Redis)."""
-    return isinstance(caches["default"], RedisCache)
+    return isinstance(caches["default"], DjangoRedisCache)
 
 
 def raise_to(key: str, value: int, *, timeout: int) -> None:
@@ -47,7 +103,7 @@ def raise_to(key: str, value: int, *, timeout: int) -> None:
     """
     backend: Any = caches["default"]
     try:
-        if isinstance(backend, RedisCache):
+        if isinstance(backend, DjangoRedisCache):
             full_key = backend.make_and_validate_key(key)
             client = backend._cache.get_client(full_key, write=True)
             client.eval(_RAISE_TO, 1, full_key, int(value), int(timeout))
@@ -76,7 +132,7 @@ def raise_all_to(values: dict[str, int], *, timeout: int) -> None:
     if not values:
         return
     backend: Any = caches["default"]
-    if not isinstance(backend, RedisCache):
+    if not isinstance(backend, DjangoRedisCache):
         for key, value in values.items():
             raise_to(key, value, timeout=timeout)
         return
@@ -112,3 +168,75 @@ def set_quietly_many(values: dict[str, Any], *, timeout: int) -> bool:
         log.warning("cache.write_failed", extra={"keys": len(values)}, exc_info=True)
         return False
     return True
+
+
+class Copies:
+    """Copies of something the database holds, one per id, kept in the shared cache.
+
+    Without a shared cache nothing is kept: every read goes to the database.
+    """
+
+    def __init__(self, prefix: str, *, timeout: int) -> None:
+        self.prefix = prefix
+        self.timeout = timeout
+
+    def key(self, ident: object) -> str:
+        return f"{self.prefix}:{ident}"
+
+    def lookup(self, ident: object) -> tuple[Any, bool]:
+        """Return the kept copy (None when there is none) and whether one may be stored now.
+
+        An unreachable cache reads as "go to the database, keep nothing".
+        """
+        if not is_shared():
+            return None, False
+        try:
+            found = cache.get(self.key(ident))
+        except Exception:
+            log.warning("cache.read_failed", exc_info=True)
+            return None, False
+        return self.read(found)
+
+    def read(self, found: Any) -> tuple[Any, bool]:
+        """Like `lookup`, for what the cache answered for `key(ident)` (read with other keys)."""
+        if found is None:
+            return None, True
+        if isinstance(found, str) and found == _CHANGED:
+            return None, False
+        return found, False
+
+    def store(self, ident: object, value: Any) -> None:
+        """Keep `value` unless a change was marked since `lookup` (never overwrites)."""
+        try:
+            cache.add(self.key(ident), value, self.timeout)
+        except Exception:
+            log.warning("cache.write_failed", exc_info=True)
+
+    def get_or_load(self, ident: object, load: Callable[[], Any]) -> Any:
+        """Return the kept copy, or `load()` it (and keep it when allowed)."""
+        found, storable = self.lookup(ident)
+        if found is not None:
+            return found
+        value = load()
+        if storable:
+            self.store(ident, value)
+        return value
+
+    def drop(self, idents: Iterable[object]) -> None:
+        """Forget the copies of `idents` now, and mark them changed once the transaction commits.
+
+        Unlike reads, this raises when the cache can't be reached: a change whose
+        old copy might outlive it (a switched-off account still signed in) fails
+        instead of passing quietly.
+        """
+        if not is_shared():
+            return
+        keys = [self.key(ident) for ident in idents]
+        if not keys:
+            return
+        cache.delete_many(keys)
+        transaction.on_commit(partial(_mark_changed, keys))
+
+
+def _mark_changed(keys: list[str]) -> None:
+    cache.set_many(dict.fromkeys(keys, _CHANGED), CHANGED_SECONDS)

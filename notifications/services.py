@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.timezone import now
 
 from core import jobs
+from core.cache import Copies
 from notifications.models import (
     PERSONAL_KINDS,
     CourseMute,
@@ -23,6 +24,11 @@ from outbox import services as outbox
 
 # Enqueued by name: the tasks module imports this one (core.jobs explains why).
 SEND_EMAIL_TASK = "notifications.tasks.send_notification_email_task"
+
+# The header's unread count, kept per person while nothing changes it. Every path that
+# creates or reads a notification drops it; retention sweeps that delete year-old unread
+# rows don't, and the copy's expiry catches up with those.
+_unread_counts = Copies("notifications-unread", timeout=10 * 60)
 
 
 def user_zone(user: Any) -> dt.tzinfo:
@@ -97,6 +103,7 @@ def notify(
             )
     except IntegrityError:  # this key was used before: insert first, the constraint decides
         return None
+    _unread_counts.drop([recipient.pk])
 
     if email_state == EmailState.PENDING and not_before is None:
         # A broker that can't be reached is logged; the held-emails job sends it instead.
@@ -105,7 +112,14 @@ def notify(
 
 
 def unread_count(user: Any) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    """Return how many of `user`'s notifications are unread.
+
+    From the shared cache when it holds the count; otherwise counted on the
+    partial index of unread rows (`notif_unread`), which holds only those.
+    """
+    return _unread_counts.get_or_load(
+        user.pk, lambda: Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    )
 
 
 @transaction.atomic
@@ -116,6 +130,7 @@ def mark_read(*, notification: Notification) -> None:
     notification.read_at = now()
     notification.save(update_fields=["read_at"])
     _drop_unsent_email(Notification.objects.filter(pk=notification.pk))
+    _unread_counts.drop([notification.recipient_id])
 
 
 @transaction.atomic
@@ -125,6 +140,7 @@ def mark_all_read(*, user: Any) -> int:
     ids = list(unread.values_list("pk", flat=True))
     changed = unread.update(read_at=now())
     _drop_unsent_email(Notification.objects.filter(pk__in=ids))
+    _unread_counts.drop([user.pk])
     return changed
 
 

@@ -2,7 +2,7 @@
 
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.services import SESSION_ACTIVITY_SECONDS
+from courses.tests.factories import CourseFactory, EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,10 +48,25 @@ def test_it_records_a_session_on_its_first_signed_in_request(browser: Client, bo
 
 
 @pytest.mark.parametrize(
-    "url", [reverse("messaging:unread"), reverse("dashboard"), reverse("notifications:list")]
+    "url",
+    [
+        reverse("dashboard"),
+        reverse("courses:course", args=["watercolour"]),
+        reverse("courses:calendar"),
+        reverse("accounts:profile"),
+        reverse("accounts:preferences"),
+        reverse("accounts:sessions"),
+        reverse("privacy:dashboard"),
+        reverse("notifications:list"),
+        reverse("messaging:unread"),
+        reverse("csrf_token"),
+    ],
 )
-def test_it_writes_nothing_for_an_idle_signed_in_request(browser: Client, url: str) -> None:
-    browser.get(url)
+def test_it_writes_nothing_for_an_idle_signed_in_request(
+    browser: Client, bob: User, url: str
+) -> None:
+    EnrollmentFactory(course=CourseFactory(slug="watercolour"), student=bob)
+    assert browser.get(url).status_code == 200
     browser.get(url)
 
     assert writes_while(lambda: browser.get(url)) == []
@@ -68,6 +84,22 @@ def test_it_updates_last_seen_once_the_interval_has_passed(browser: Client) -> N
         clock.shift(1)
         browser.get(reverse("dashboard"))
         assert row(browser).last_seen_at == first_seen + timedelta(seconds=SESSION_ACTIVITY_SECONDS)
+
+
+def test_it_shows_the_last_activity_on_the_sessions_page(
+    browser: Client, client_for: Callable[..., Client], bob: User
+) -> None:
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    later = start + timedelta(seconds=SESSION_ACTIVITY_SECONDS + 60)
+    with time_machine.travel(start, tick=False) as clock:
+        browser.get(reverse("dashboard"))
+        clock.move_to(later)
+        browser.get(reverse("notifications:list"))
+
+        # Seen from bob's other device: this one is "Active now" to itself.
+        page = client_for(bob).get(reverse("accounts:sessions")).content.decode()
+
+    assert f'datetime="{later.isoformat()}"' in page
 
 
 def test_it_records_a_new_address_at_once(browser: Client) -> None:

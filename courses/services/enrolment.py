@@ -181,9 +181,28 @@ def leave_course(*, enrollment: Enrollment) -> list[Enrollment]:
     return _promote(course)
 
 
-def record_visit(*, enrollment: Enrollment) -> None:
-    """Remember when the student last opened the course, for next time's "New" badges."""
-    enrollment.last_visited_at = timezone.now()
+# A visit is written at most this often, unless it showed new items.
+VISIT_RECORD_SECONDS = 5 * 60
+
+
+def record_visit(*, enrollment: Enrollment, saw_new_items: bool) -> None:
+    """Remember when the student last opened the course, for next time's "New" badges.
+
+    A visit that showed items as new is written at once, so they aren't new the
+    next time. Any other visit is written only when the one on record is more
+    than `VISIT_RECORD_SECONDS` old: reading the course again and again writes
+    nothing, and the teacher's roster still says when they last came, to within
+    a few minutes.
+    """
+    now = timezone.now()
+    last = enrollment.last_visited_at
+    if (
+        not saw_new_items
+        and last is not None
+        and now - last < timedelta(seconds=VISIT_RECORD_SECONDS)
+    ):
+        return
+    enrollment.last_visited_at = now
     enrollment.save(update_fields=["last_visited_at"])
 
 

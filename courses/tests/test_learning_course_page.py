@@ -3,10 +3,14 @@
 import zoneinfo
 from datetime import timedelta
 
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from courses.models import CourseItem, Enrollment, Submission
+from courses.services.enrolment import VISIT_RECORD_SECONDS
 from courses.tests.factories import CourseFactory, CourseItemFactory, EnrollmentFactory
 from tests.base import LecternTestCase, assert_constant_queries
 
@@ -158,4 +162,47 @@ class CoursePageContentTests(LecternTestCase):
             for i in range(n):
                 CourseItemFactory.create(course=self.course, **{kinds[i % len(kinds)]: True})
 
-        assert_constant_queries(self, self.url, add_items, counts=(5, 500), budget=14)
+        def first_visit() -> object:
+            # Each measured visit is a first one, so each records the visit the same way.
+            Enrollment.objects.filter(pk=self.enrollment.pk).update(last_visited_at=None)
+            response = self.client.get(self.url)
+            assert response.status_code == 200
+            return response
+
+        assert_constant_queries(self, first_visit, add_items, counts=(5, 500), budget=14)
+
+    def test_it_writes_nothing_when_read_again_with_nothing_new(self) -> None:
+        self.client.get(self.url)
+        visited = Enrollment.objects.get(pk=self.enrollment.pk).last_visited_at
+
+        with CaptureQueriesContext(connection) as queries:
+            self.client.get(self.url)
+
+        assert not [q for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+        assert Enrollment.objects.get(pk=self.enrollment.pk).last_visited_at == visited
+
+    def test_it_records_a_visit_that_showed_new_items_at_once(self) -> None:
+        self.client.get(self.url)
+        CourseItemFactory.create(course=self.course, title="Fresh news")
+
+        shown = self.client.get(self.url)
+        again = self.client.get(self.url)
+
+        assert [r.item.title for r in shown.context["rows"] if r.is_new] == ["Fresh news"]
+        assert [r for r in again.context["rows"] if r.is_new] == []
+
+    def test_it_records_a_visit_once_the_last_one_is_a_few_minutes_old(self) -> None:
+        with time_machine.travel(timezone.now(), tick=False) as clock:
+            self.client.get(self.url)
+            first = Enrollment.objects.get(pk=self.enrollment.pk).last_visited_at
+            assert first is not None
+
+            clock.shift(VISIT_RECORD_SECONDS - 1)
+            self.client.get(self.url)
+            assert Enrollment.objects.get(pk=self.enrollment.pk).last_visited_at == first
+
+            clock.shift(1)
+            self.client.get(self.url)
+            assert Enrollment.objects.get(
+                pk=self.enrollment.pk
+            ).last_visited_at == first + timedelta(seconds=VISIT_RECORD_SECONDS)

@@ -93,7 +93,7 @@ def course(request: AuthedRequest, slug: str) -> HttpResponse:
     }
     if enrollment is not None:
         # After the "New" badges are worked out: they compare with the previous visit.
-        services.record_visit(enrollment=enrollment)
+        services.record_visit(enrollment=enrollment, saw_new_items=bool(context["new_count"]))
     return render(request, "courses/learning/course.html", context)
 
 

@@ -1,0 +1,37 @@
+"""The session engine with Redis: Django's `cached_db`, reading the user's copy alongside.
+
+A signed-in request needs two things from Redis: its session, then the copy
+of its user that `accounts.user_cache` keeps, whose key only the session
+tells. Asked one after the other, that is two round trips, and on a busy
+server each is a wait for another process to be scheduled. A session key
+always belongs to one user (signing in or out starts a new key), so this
+process remembers which user each session it served signed in, and reads the
+session and that user's copy in one round trip. `user_cache` uses the copy
+only if the session still names that user, and checks it as it checks any
+copy. Sessions are stored exactly as `cached_db` stores them.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.sessions.backends import cached_db
+from django.core.cache import DEFAULT_CACHE_ALIAS
+
+from accounts import user_cache
+from core import cache as shared_cache
+
+
+class SessionStore(cached_db.SessionStore):
+    # (cache key, what the cache held) for the user copy read with the session, if any.
+    user_copy: tuple[str, Any] | None = None
+
+    def load(self) -> dict[str, Any]:
+        user_key = user_cache.copy_key_for_session(self.session_key or "")
+        if user_key is None or settings.SESSION_CACHE_ALIAS != DEFAULT_CACHE_ALIAS:
+            return super().load()
+        found = shared_cache.get_many([self.cache_key, user_key])
+        self.user_copy = (user_key, found.get(user_key))
+        data = found.get(self.cache_key)
+        if data is None:
+            return super().load()  # from the database, as cached_db does
+        return data
