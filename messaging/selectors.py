@@ -151,12 +151,12 @@ def unread_total(user: Any) -> int:
 
 
 def unread_by_conversation(user: Any) -> dict[int, tuple[int, int]]:
-    """Return each of `user`'s conversations' version and unread count, by id: one query."""
-    rows = with_unread(access.conversations_for(user), user).values_list(
-        "pk",
-        "version",
-        "unread",  # type: ignore[misc]  # an annotation the type checker can't see
-    )
+    """Return each of `user`'s conversations' version and unread count, by id: one query.
+
+    The unread badge asks this every time a post moves one of the versions, so
+    the query is compiled once per process (`_compiled_sql`).
+    """
+    rows = _run_compiled("unread", user.pk)
     return {pk: (version, unread) for pk, version, unread in rows}
 
 
@@ -180,29 +180,54 @@ def inbox_stamp(user: Any) -> str:
     return f"{agg['n']}.{agg['v'] or 0}.{agg['r'] or 0}.{agg['m'] or 0}"
 
 
-# Stand-ins for the person and the conversation in the poll's query, compiled once.
+# Stand-ins for the person and the conversation in queries compiled once per process.
 _SOME_USER = -7919
 _SOME_CONVERSATION = -7907
 
 
-@functools.cache
-def _poll_sql(vendor: str) -> tuple[str, tuple[Any, ...]]:
-    """Compile the poll's query once per process and database kind.
-
-    Compiling the membership condition costs the ORM a few times more than the
-    database needs to run it, and an idle poll is nothing but this query. The
-    SQL comes from the same `member_filter` as every other page.
-    """
-    someone = SimpleNamespace(pk=_SOME_USER, is_authenticated=True)
-    query = (
+def _poll_query(someone: Any) -> QuerySet[Any]:
+    return (
         access.conversations_for(someone)
         .filter(pk=_SOME_CONVERSATION)
         .values_list("version", "last_message_id")
-        .query
     )
-    sql, params = query.sql_with_params()
-    assert params.count(_SOME_CONVERSATION) == 1, "the stand-in ids must not collide"
+
+
+def _unread_query(someone: Any) -> QuerySet[Any]:
+    return with_unread(access.conversations_for(someone), someone).values_list(
+        "pk",
+        "version",
+        "unread",  # type: ignore[misc]  # an annotation the type checker can't see
+    )
+
+
+_COMPILED = {"poll": _poll_query, "unread": _unread_query}
+
+
+@functools.cache
+def _compiled_sql(name: str, vendor: str) -> tuple[str, tuple[Any, ...]]:
+    """Compile one of the `_COMPILED` queries once per process and database kind.
+
+    Building the membership and unread conditions costs the ORM several times
+    more than the database needs to run them, and an open page asks for them
+    every few seconds. The SQL comes from the same `member_filter` and
+    `with_unread` as every other page; only the ids are put in per request.
+    """
+    someone = SimpleNamespace(pk=_SOME_USER, is_authenticated=True)
+    sql, params = _COMPILED[name](someone).query.sql_with_params()
+    assert _SOME_CONVERSATION not in params or params.count(_SOME_CONVERSATION) == 1, (
+        "the stand-in ids must not collide"
+    )
     return sql, tuple(params)
+
+
+def _run_compiled(name: str, user_id: int, conversation_id: int = 0) -> list[tuple[Any, ...]]:
+    sql, params = _compiled_sql(name, connection.vendor)
+    stand_ins = {_SOME_USER: user_id, _SOME_CONVERSATION: conversation_id}
+    values = [stand_ins.get(p, p) if isinstance(p, int) else p for p in params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return cursor.fetchall()
 
 
 def poll_state(user: Any, pk: int) -> PollState | None:
@@ -212,14 +237,11 @@ def poll_state(user: Any, pk: int) -> PollState | None:
     """
     if not 0 < pk <= parsing.MAX_ID:
         return None
-    sql, params = _poll_sql(connection.vendor)
-    values = [user.pk if p == _SOME_USER else pk if p == _SOME_CONVERSATION else p for p in params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
+    rows = _run_compiled("poll", user.pk, pk)
+    if not rows:
         return None
-    return PollState(version=row[0], last_message_id=row[1] or 0)
+    version, last_message_id = rows[0]
+    return PollState(version=version, last_message_id=last_message_id or 0)
 
 
 def conversation_for_poll(pk: int) -> Conversation:
