@@ -27,12 +27,14 @@ import itertools
 import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from core import markdown
 from messaging import selectors
 from messaging.models import EMOJI_CHOICES, Conversation, Reaction
 
@@ -76,7 +78,7 @@ def _cache_key(
     language = translation.get_language() or ""
     return (
         f"msg:news:{conversation.pk}:{since}:{conversation.version}:{after}"
-        f":{int(moderator)}{int(receipts)}:{zone}:{language}"
+        f":{int(moderator)}{int(receipts)}:{zone}:{language}:{markdown.RENDERER_VERSION}"
     )
 
 
@@ -126,6 +128,51 @@ def news_since(
     return news
 
 
+@dataclass(frozen=True)
+class Latest:
+    """A channel's newest page of messages, rendered for everyone alike."""
+
+    html: str
+    nonce: str
+    newest_id: int  # 0: no message yet
+    reacted_ids: tuple[int, ...]
+
+
+def latest_page(conversation: Conversation, *, moderator: bool) -> Latest:
+    """Return a channel's newest messages as everyone sees them at its current version.
+
+    A channel's page is opened by every student of the course, again and again
+    in a live class: its messages are read and rendered once per version. What
+    is new to each viewer is a mark (`{% if_new %}`) resolved by `personalise`.
+    """
+    zone = timezone.get_current_timezone_name()
+    language = translation.get_language() or ""
+    key = f"msg:latest:{conversation.pk}:{conversation.version}:{int(moderator)}:{zone}:{language}"
+    kept = cache.get(key)
+    if kept is not None:
+        return kept
+    page = selectors.history(conversation, None)
+    marks = Marks()
+    context = {
+        SHARED: marks,
+        "csrf_token": marks.csrf,
+        "conversation": conversation,
+        "page": page,
+        "q": "",
+        "teacher_id": conversation.course.teacher_id if conversation.course else None,
+        "is_moderator": moderator,
+        "emoji": EMOJI_CHOICES,
+    }
+    latest = Latest(
+        html=render_to_string("messaging/_older.html", context),
+        nonce=marks.nonce,
+        newest_id=page.newest_id,
+        reacted_ids=tuple(row.message.pk for row in page.rows if row.reactions),
+    )
+    cache.set(key, latest, timeout=FRAGMENT_SECONDS)
+    return latest
+
+
 def _choice_pattern(nonce: str) -> re.Pattern[str]:
     mark = re.escape(nonce)
     return re.compile(
@@ -134,8 +181,33 @@ def _choice_pattern(nonce: str) -> re.Pattern[str]:
     )
 
 
-def personalise(news: News, *, viewer: Any, csrf_token: str) -> str:
-    """Return the shared news as `viewer` sees it: their choices made, their token put in."""
+def _is_new(condition: str, viewer: Any, read_up_to: int, member_since: datetime | None) -> bool:
+    """Say whether a `new:<id>:<author>:<timestamp>` mark is unread for `viewer`.
+
+    The rule is `selectors.with_unread`'s: others' messages after the read
+    pointer, and not from before the viewer joined the course.
+    """
+    _, pk, author_id, created = condition.split(":")
+    return (
+        int(pk) > read_up_to
+        and int(author_id) != viewer.pk
+        and (member_since is None or float(created) >= member_since.timestamp())
+    )
+
+
+def personalise(
+    news: News | Latest,
+    *,
+    viewer: Any,
+    csrf_token: str,
+    read_up_to: int | None = None,
+    member_since: datetime | None = None,
+) -> str:
+    """Return shared HTML as `viewer` sees it: their choices made, their token put in.
+
+    `read_up_to` and `member_since` say which messages are new to them (on a
+    channel's page); without `read_up_to` none is.
+    """
     if not news.nonce:
         return news.html
     reacted: set[str] = set()
@@ -146,7 +218,16 @@ def personalise(news: News, *, viewer: Any, csrf_token: str) -> str:
 
     def choose(match: re.Match[str]) -> str:
         condition = match.group(2)
-        return match.group(3) if condition == own or condition in reacted else match.group(4)
+        holds = (
+            condition == own
+            or condition in reacted
+            or (
+                condition.startswith("new:")
+                and read_up_to is not None
+                and _is_new(condition, viewer, read_up_to, member_since)
+            )
+        )
+        return match.group(3) if holds else match.group(4)
 
     html = news.html.replace(f"\x00{news.nonce}|csrf\x00", csrf_token)
     pattern = _choice_pattern(news.nonce)

@@ -91,6 +91,8 @@ class MessageRow:
 class HistoryPage:
     rows: list[MessageRow]
     has_older: bool
+    # The newest message's id when the rows were rendered elsewhere (`fragments.latest_page`).
+    newest: int = 0
 
     @property
     def oldest_id(self) -> int | None:
@@ -98,7 +100,7 @@ class HistoryPage:
 
     @property
     def newest_id(self) -> int:
-        return self.rows[0].message.pk if self.rows else 0
+        return self.rows[0].message.pk if self.rows else self.newest
 
 
 @dataclass(frozen=True)

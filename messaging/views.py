@@ -23,6 +23,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import User
@@ -255,17 +256,32 @@ def _render_conversation(
         conversation=conversation, user=user
     )
     read_before = state.last_read_message_id
+    member_since = getattr(conversation, "member_since", None)
+    latest_view = not query and before is None
+    shared_list = ""
     if query:
         page = selectors.search(conversation, user, query, before=before)
+    elif latest_view and conversation.kind == Kind.CHANNEL:
+        # Every student of the course opens this page: it is rendered once per version.
+        latest = fragments.latest_page(
+            conversation, moderator=access.is_channel_teacher(user, conversation)
+        )
+        shared_list = fragments.personalise(
+            latest,
+            viewer=user,
+            csrf_token=get_token(request),
+            read_up_to=read_before,
+            member_since=member_since,
+        ).strip()
+        page = selectors.HistoryPage(rows=[], has_older=False, newest=latest.newest_id)
     else:
         page = selectors.history(
             conversation,
             user,
             before=before,
             read_up_to=read_before,
-            member_since=getattr(conversation, "member_since", None),
+            member_since=member_since,
         )
-    latest_view = not query and before is None
     if latest_view and page.newest_id > read_before:
         services.mark_read(conversation=conversation, user=user, up_to=page.newest_id)
     if request.htmx and before is not None:
@@ -288,6 +304,7 @@ def _render_conversation(
         "form": form or MessageForm(),
         "max_chars": services.max_chars(),
         "is_latest": latest_view,
+        "shared_list": mark_safe(shared_list),  # noqa: S308 - rendered by our own templates
         "poll": _poll_context(conversation, user, after=page.newest_id) if latest_view else None,
     }
     return render(request, "messaging/conversation.html", context, status=status)

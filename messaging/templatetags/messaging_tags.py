@@ -25,11 +25,7 @@ class ViewerChoice(template.Node):
         subject = self.subject.resolve(context)
         marks = context.get(SHARED)
         if marks is not None:
-            condition = (
-                f"mine:{subject.author_id}"
-                if self.kind == "mine"
-                else f"reacted:{subject.message_id}:{subject.emoji}"
-            )
+            condition = _condition(self.kind, subject)
             return marks.choice(condition, self.yes.render(context), self.no.render(context))
         chosen = self._holds(subject, context.get("user"))
         return (self.yes if chosen else self.no).render(context)
@@ -37,7 +33,19 @@ class ViewerChoice(template.Node):
     def _holds(self, subject: Any, viewer: Any) -> bool:
         if self.kind == "mine":
             return viewer is not None and subject.author_id == viewer.pk
+        if self.kind == "new":
+            return bool(subject.is_new)
         return bool(subject.mine)
+
+
+def _condition(kind: str, subject: Any) -> str:
+    """Name what `fragments.personalise` must check for this viewer."""
+    if kind == "mine":
+        return f"mine:{subject.author_id}"
+    if kind == "new":
+        m = subject.message
+        return f"new:{m.pk}:{m.author_id}:{m.created_at.timestamp()}"
+    return f"reacted:{subject.message_id}:{subject.emoji}"
 
 
 def _viewer_choice(kind: str, parser: Parser, token: Token) -> ViewerChoice:
@@ -105,3 +113,9 @@ def display_name(user: object) -> str:
     """Return a person's full name, or a plain stand-in when they have none."""
     name = user.get_full_name() if hasattr(user, "get_full_name") else ""
     return name or "Someone"
+
+
+@register.tag
+def if_new(parser: Parser, token: Token) -> ViewerChoice:
+    """`{% if_new row %}…{% endif_new %}`: the row's message is unread for the viewer."""
+    return _viewer_choice("new", parser, token)

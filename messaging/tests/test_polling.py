@@ -263,3 +263,52 @@ class VersionCopyTests(MessagingTestCase):
     def test_the_teacher_is_a_moderator_only_in_their_own_channel(self) -> None:
         assert access.is_channel_teacher(self.alice, self.channel)
         assert not access.is_channel_teacher(self.bob, self.channel)
+
+
+class SharedChannelPageTests(MessagingTestCase):
+    """A channel's newest page is rendered once per version and reads as each viewer's own."""
+
+    def list_on_page(self, user) -> str:
+        html = self.new_client(user).get(self.url("conversation", self.channel.pk)).content
+        text = html.decode()
+        start = text.index('id="message-list">') + len('id="message-list">')
+        return text[start : text.index("</ol>", start)]
+
+    def rendered_alone_for(self, user) -> str:
+        request = RequestFactory().get("/")
+        request.user = user
+        found = access.get_conversation_for_member(user, self.channel.pk)
+        state = services.state_for(conversation=found, user=user)
+        page = selectors.history(
+            found,
+            user,
+            read_up_to=state.last_read_message_id,
+            member_since=getattr(found, "member_since", None),
+        )
+        context = _message_context(cast(AuthedRequest, request), found, page, "")
+        return render_to_string("messaging/_older.html", context, request=request)
+
+    def test_each_viewer_sees_their_own_new_messages_controls_and_reactions(self) -> None:
+        self.say(self.alice, "Read by everyone")
+        self.page(self.bob)  # bob has read up to here
+        with self.captureOnCommitCallbacks(execute=True):
+            mine = services.post_message(
+                conversation=self.channel, author=self.bob, body="From Bob", notify=False
+            )
+            services.toggle_reaction(message=mine, user=self.erin, emoji="🎉")
+        self.say(self.alice, "New to Bob")
+        shown = {}
+        for viewer in (self.erin, self.alice, self.bob):
+            with self.subTest(viewer=viewer.first_name):
+                # What is new to them is read before the page marks it read.
+                expected = _CSRF.sub("TOKEN", self.rendered_alone_for(viewer))
+                shown[viewer.pk] = _CSRF.sub("TOKEN", self.list_on_page(viewer))
+                self.assertHTMLEqual(shown[viewer.pk], expected)
+        assert shown[self.erin.pk].count("is-new") == 3
+        assert shown[self.bob.pk].count("is-new") == 1
+
+    def test_the_page_reads_the_messages_once_per_version(self) -> None:
+        self.say(self.alice, "Hello")
+        self.page(self.bob)
+        _, sql, _ = count_queries(lambda: self.page(self.erin))
+        assert not any('ORDER BY "messaging_message"."id" DESC' in q for q in sql)

@@ -1,8 +1,10 @@
 """Message HTML stored by an older renderer is rendered again, with today's rules, when read."""
 
+from django.db.models import F
+
 from core import markdown
 from messaging import services
-from messaging.models import Message
+from messaging.models import Conversation, Message
 from messaging.tests.kit import MessagingTestCase
 from tests.base import count_queries
 
@@ -54,13 +56,16 @@ class StoredHtmlTests(MessagingTestCase):
         client = self.new_client(self.bob)
         client.get(self.url("conversation", self.channel.pk))  # first-visit work: session, state
         Message.objects.update(html_version=0, body_html=UNSAFE)
+        # As after an upgrade: nothing rendered by another version of the renderer is kept.
+        Conversation.objects.filter(pk=self.channel.pk).update(version=F("version") + 1)
         _, first, response = count_queries(
             lambda: client.get(self.url("conversation", self.channel.pk))
         )
         _, again, _ = count_queries(lambda: client.get(self.url("conversation", self.channel.pk)))
         updates = [q for q in first if q.startswith('UPDATE "messaging_message"')]
         assert len(updates) == 1
-        assert len(statements(first)) == len(statements(again)) + 1
+        # Rendered again once: the next view finds it stored (and the page kept).
+        assert not any(q.startswith('UPDATE "messaging_message"') for q in again)
         assert "onerror" not in response.content.decode()
         self.assertContains(response, "<p>Old message 49</p>", html=True)
 
