@@ -27,7 +27,6 @@ import subprocess
 import tempfile
 from typing import Any
 
-from bench.messaging_poll import _check, _wrk
 from bench.postgres import ensure_database
 from bench.storefront import (
     LUA,
@@ -41,6 +40,24 @@ from bench.storefront import (
 )
 
 TARGETS = {"signed_in / visitor": 0.50, "idle_poll / signed_in": 0.90}
+
+
+def _wrk(url: str, seconds: int, connections: int, script: str, headers: list[str]) -> dict:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", script]
+    for header in headers:
+        command += ["-H", header]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _check(url: str, headers: list[str], expected: int) -> None:
+    """Make sure a URL answers what the benchmark assumes before measuring it."""
+    command = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", url]
+    for header in headers:
+        command += ["-H", header]
+    status = int(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+    if status != expected:
+        raise SystemExit(f"{url} answered {status}, expected {expected}")
 
 
 def _seed(env: dict[str, str]) -> dict[str, str]:
