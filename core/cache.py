@@ -36,7 +36,6 @@ from functools import partial
 from typing import Any
 
 from django.core.cache import cache, caches
-from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from django.db import transaction
@@ -101,21 +100,7 @@ def raise_to(key: str, value: int, *, timeout: int) -> None:
     Best effort: if the cache is down the copy is simply not updated, and
     readers of an expired or missing copy go to the database.
     """
-    backend: Any = caches["default"]
-    try:
-        if isinstance(backend, DjangoRedisCache):
-            full_key = backend.make_and_validate_key(key)
-            client = backend._cache.get_client(full_key, write=True)
-            client.eval(_RAISE_TO, 1, full_key, int(value), int(timeout))
-        elif isinstance(backend, LocMemCache):
-            with _local_lock:
-                current = backend.get(key)
-                if current is None or current < value:
-                    backend.set(key, value, timeout=timeout)
-        else:
-            backend.set(key, value, timeout=timeout)
-    except Exception:
-        log.warning("cache.raise_to_failed", extra={"key": key}, exc_info=True)
+    raise_all_to({key: value}, timeout=timeout)
 
 
 def get_many(keys: list[str]) -> dict[str, Any]:
@@ -132,27 +117,22 @@ def raise_all_to(values: dict[str, int], *, timeout: int) -> None:
     if not values:
         return
     backend: Any = caches["default"]
-    if not isinstance(backend, DjangoRedisCache):
-        for key, value in values.items():
-            raise_to(key, value, timeout=timeout)
-        return
     try:
-        keys = [backend.make_and_validate_key(key) for key in values]
-        client = backend._cache.get_client(keys[0], write=True)
-        with client.pipeline(transaction=False) as pipe:
-            for full_key, value in zip(keys, values.values(), strict=True):
-                pipe.eval(_RAISE_TO, 1, full_key, int(value), int(timeout))
-            pipe.execute()
+        if isinstance(backend, DjangoRedisCache):
+            keys = [backend.make_and_validate_key(key) for key in values]
+            client = backend._cache.get_client(keys[0], write=True)
+            with client.pipeline(transaction=False) as pipe:
+                for full_key, value in zip(keys, values.values(), strict=True):
+                    pipe.eval(_RAISE_TO, 1, full_key, int(value), int(timeout))
+                pipe.execute()
+            return
+        with _local_lock:  # one process's own memory: a lock makes it atomic
+            for key, value in values.items():
+                current = backend.get(key)
+                if current is None or current < value:
+                    backend.set(key, value, timeout=timeout)
     except Exception:
         log.warning("cache.raise_to_failed", extra={"keys": len(values)}, exc_info=True)
-
-
-def delete_many(keys: list[str]) -> None:
-    """Delete several keys; an unreachable cache is logged, not raised."""
-    try:
-        caches["default"].delete_many(keys)
-    except Exception:
-        log.warning("cache.delete_failed", extra={"keys": len(keys)}, exc_info=True)
 
 
 def set_quietly(key: str, value: Any, *, timeout: int) -> bool:

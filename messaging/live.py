@@ -96,8 +96,6 @@ def renew_badges(user_ids: list[int]) -> None:
 
     def renew() -> None:
         generations = {generation_key(pk): secrets.token_hex(4) for pk in user_ids}
-        if not shared_cache.set_quietly_many(generations, timeout=GENERATION_SECONDS):
-            # Without a new generation the old totals would stand: drop them instead.
-            shared_cache.delete_many([badge_key(pk) for pk in user_ids])
+        shared_cache.set_quietly_many(generations, timeout=GENERATION_SECONDS)
 
     transaction.on_commit(renew)
