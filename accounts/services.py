@@ -65,15 +65,11 @@ def record_session_activity(*, request: HttpRequest) -> None:
     most requests neither work out the client's address nor make a round trip
     to the shared cache.
     """
-    agent = request.META.get("HTTP_USER_AGENT", "")
-    headers = "\n".join(
-        [request.META.get("REMOTE_ADDR", ""), request.META.get("HTTP_X_FORWARDED_FOR", ""), agent]
-    )
-    key = f"session-seen:{request.session.session_key}"
-    now = time.time()
-    here = _seen_here.get(key)
-    if here is not None and here[0] == headers and _within_window(here[1], now):
+    session_key = request.session.session_key or ""
+    if activity_recorded_lately(session_key, request.META):
         return
+    key, now = _seen_key(session_key), time.time()
+    agent = request.META.get("HTTP_USER_AGENT", "")
     seen = hashlib.blake2b(f"{client_ip(request)}|{agent}".encode(), digest_size=16).hexdigest()
     last = cache.get(key)
     if last is None or last[0] != seen or not _within_window(last[1], now):
@@ -83,7 +79,33 @@ def record_session_activity(*, request: HttpRequest) -> None:
         cache.set(key, last, timeout=SESSION_ACTIVITY_SECONDS)
     if len(_seen_here) >= _SEEN_HERE_MAX:
         _seen_here.clear()
-    _seen_here[key] = (headers, last[1])
+    _seen_here[key] = (_seen_headers(request.META), last[1])
+
+
+def activity_recorded_lately(session_key: str, meta: dict[str, Any]) -> bool:
+    """Tell whether this process recorded the session's activity lately, from these headers.
+
+    True means `record_session_activity` would write nothing for such a request.
+    """
+    here = _seen_here.get(_seen_key(session_key))
+    return (
+        here is not None and here[0] == _seen_headers(meta) and _within_window(here[1], time.time())
+    )
+
+
+def _seen_key(session_key: str) -> str:
+    return f"session-seen:{session_key}"
+
+
+def _seen_headers(meta: dict[str, Any]) -> str:
+    """What a request says about where it comes from: its address, proxy chain and browser."""
+    return "\n".join(
+        [
+            meta.get("REMOTE_ADDR", ""),
+            meta.get("HTTP_X_FORWARDED_FOR", ""),
+            meta.get("HTTP_USER_AGENT", ""),
+        ]
+    )
 
 
 def _within_window(recorded_at: float, now: float) -> bool:

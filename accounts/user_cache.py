@@ -69,6 +69,40 @@ def _user_copies() -> Copies:
 def get_user(request: HttpRequest) -> Any:
     """Return the user the session signs in, from the shared cache when a valid copy is there."""
     session = request.session
+    signs_in = _plain_sign_in(session)
+    if signs_in is None:
+        return auth.get_user(request)
+    user_id, session_hash = signs_in
+    copies = _user_copies()
+    kept, storable = _kept_copy(copies, session, user_id)
+    user = _vouched(kept, session_hash)
+    if user is not None:
+        _remember_session_user(session.session_key, user_id)
+        return user
+    user = auth.get_user(request)
+    if user.is_authenticated:
+        _remember_session_user(session.session_key, str(user_id))
+        if storable:
+            copies.store(user_id, (user.get_session_auth_hash(), _without_password(user)))
+    return user
+
+
+def user_signed_in_by(session: Any, user_copy: tuple[str, Any]) -> Any:
+    """Return the user a session's data signs in, if the copy read with it vouches for them.
+
+    `user_copy` is (key, what the cache held) for `copy_key_for_session`'s key,
+    read in the same round trip as the session. None when anything is short of
+    the usual case, so the caller takes Django's full path instead.
+    """
+    signs_in = _plain_sign_in(session)
+    if signs_in is None or user_copy[0] != _user_copies().key(signs_in[0]):
+        return None
+    kept, _ = _user_copies().read(user_copy[1])
+    return _vouched(kept, signs_in[1])
+
+
+def _plain_sign_in(session: Any) -> tuple[str, str] | None:
+    """Return (user id, auth hash) if the session signs someone in with a plain-row backend."""
     user_id = session.get(SESSION_KEY)
     backend_path = session.get(BACKEND_SESSION_KEY)
     session_hash = session.get(HASH_SESSION_KEY)
@@ -78,20 +112,16 @@ def get_user(request: HttpRequest) -> Any:
         or backend_path not in settings.AUTHENTICATION_BACKENDS
         or backend_path not in PLAIN_ROW_BACKENDS
     ):
-        return auth.get_user(request)
-    copies = _user_copies()
-    kept, storable = _kept_copy(copies, session, str(user_id))
-    if kept is not None:
-        auth_hash, user = kept
-        if constant_time_compare(session_hash, auth_hash):
-            _remember_session_user(session.session_key, str(user_id))
-            return user
-    user = auth.get_user(request)
-    if user.is_authenticated:
-        _remember_session_user(session.session_key, str(user_id))
-        if storable:
-            copies.store(user_id, (user.get_session_auth_hash(), _without_password(user)))
-    return user
+        return None
+    return str(user_id), session_hash
+
+
+def _vouched(kept: Any, session_hash: str) -> Any:
+    """Return the kept user if its auth hash is the session's, else None."""
+    if kept is None:
+        return None
+    auth_hash, user = kept
+    return user if constant_time_compare(session_hash, auth_hash) else None
 
 
 def _kept_copy(copies: Copies, session: Any, user_id: str) -> tuple[Any, bool]:
@@ -115,6 +145,11 @@ def _remember_session_user(session_key: str | None, user_id: str) -> None:
     if len(_session_users) >= _SESSION_USERS_MAX:
         _session_users.clear()
     _session_users[session_key] = user_id
+
+
+def user_id_for_session(session_key: str) -> str | None:
+    """Return the id of the user this session signed in, if this process has served it."""
+    return _session_users.get(session_key)
 
 
 def copy_key_for_session(session_key: str) -> str | None:

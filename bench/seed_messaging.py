@@ -24,8 +24,8 @@ from django.utils import timezone  # noqa: E402
 from accounts.models import User  # noqa: E402
 from courses.models import Course, Enrollment, Visibility  # noqa: E402
 from messaging import services  # noqa: E402
+from messaging.conditional import conversation_etag  # noqa: E402
 from messaging.models import Conversation, Message  # noqa: E402
-from messaging.views import conversation_etag  # noqa: E402
 from privacy import documents  # noqa: E402
 from privacy import services as privacy_services  # noqa: E402
 

@@ -112,6 +112,28 @@ def get_many(keys: list[str]) -> dict[str, Any]:
         return {}
 
 
+def get_near(key: str) -> Any:
+    """Return what is kept under `key`: from this worker's memory, else from the shared cache.
+
+    For values that never change under their key (it names the version of
+    what they were made from, read from the database by the caller), so a
+    copy in the worker's own memory (`CACHES["local"]`, a few seconds) is as
+    good as the shared one and saves the round trip.
+    """
+    value = caches["local"].get(key)
+    if value is None:
+        value = cache.get(key)
+        if value is not None:
+            caches["local"].set(key, value)
+    return value
+
+
+def keep_near(key: str, value: Any, *, timeout: int) -> None:
+    """Keep `value` for `get_near`: in the shared cache and in this worker's memory."""
+    cache.set(key, value, timeout)
+    caches["local"].set(key, value)
+
+
 def raise_all_to(values: dict[str, int], *, timeout: int) -> None:
     """`raise_to` for several keys, in one round trip to Redis."""
     if not values:

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from core import cache as shared_cache
 from core import markdown
 from messaging import selectors
 from messaging.models import EMOJI_CHOICES, Conversation, Reaction
@@ -97,7 +97,7 @@ def news_since(
     `poll_context(after)` gives the next poller's settings.
     """
     key = _cache_key(conversation, since=since, after=after, moderator=moderator, receipts=receipts)
-    kept = cache.get(key)
+    kept = shared_cache.get_near(key)
     if kept is not None:
         return kept
     changes = selectors.changes_since(conversation, None, after=after, version=since)
@@ -124,7 +124,7 @@ def news_since(
             newest_new_id=newest,
             reacted_ids=tuple(row.message.pk for row in rows if row.reactions),
         )
-    cache.set(key, news, timeout=FRAGMENT_SECONDS)
+    shared_cache.keep_near(key, news, timeout=FRAGMENT_SECONDS)
     return news
 
 
@@ -148,7 +148,7 @@ def latest_page(conversation: Conversation, *, moderator: bool) -> Latest:
     zone = timezone.get_current_timezone_name()
     language = translation.get_language() or ""
     key = f"msg:latest:{conversation.pk}:{conversation.version}:{int(moderator)}:{zone}:{language}"
-    kept = cache.get(key)
+    kept = shared_cache.get_near(key)
     if kept is not None:
         return kept
     page = selectors.history(conversation, None)
@@ -169,7 +169,7 @@ def latest_page(conversation: Conversation, *, moderator: bool) -> Latest:
         newest_id=page.newest_id,
         reacted_ids=tuple(row.message.pk for row in page.rows if row.reactions),
     )
-    cache.set(key, latest, timeout=FRAGMENT_SECONDS)
+    shared_cache.keep_near(key, latest, timeout=FRAGMENT_SECONDS)
     return latest
 
 

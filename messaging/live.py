@@ -22,6 +22,8 @@ memory) every answer comes from the database, one query each.
 """
 
 import secrets
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 
@@ -38,7 +40,7 @@ def version_key(conversation_id: int) -> str:
     return f"msg:v:{conversation_id}"
 
 
-def member_key(conversation_id: int, user_id: int) -> str:
+def member_key(conversation_id: int, user_id: object) -> str:
     return f"msg:m:{conversation_id}:{user_id}"
 
 
@@ -63,23 +65,45 @@ def published(conversation_id: int, version: int) -> None:
         )
 
 
-def known_version(conversation_id: int, user_id: int) -> int | None:
-    """Return the conversation's version if the cache has it and vouches for the person."""
+@dataclass(frozen=True)
+class Cached:
+    """What the cache holds for a poll: the conversation's version and the person's membership."""
+
+    version: int | None
+    member: bool
+
+    @property
+    def vouched_version(self) -> int | None:
+        """The version, if the membership is there to vouch for an unchanged answer."""
+        return self.version if self.member else None
+
+
+NOTHING_CACHED = Cached(version=None, member=False)
+
+
+def poll_keys(conversation_id: int, user_id: object) -> list[str]:
+    """The keys a poll reads: the conversation's version and the person's membership."""
+    return [version_key(conversation_id), member_key(conversation_id, user_id)]
+
+
+def cached(conversation_id: int, user_id: object, found: dict[str, Any] | None = None) -> Cached:
+    """Return what the cache holds for this person's poll (`found`: `poll_keys` already read)."""
     if not shared_cache.is_shared():
-        return None
-    keys = [version_key(conversation_id), member_key(conversation_id, user_id)]
-    found = shared_cache.get_many(keys)
-    if keys[1] not in found:
-        return None
-    return found.get(keys[0])
+        return NOTHING_CACHED
+    if found is None:
+        found = shared_cache.get_many(poll_keys(conversation_id, user_id))
+    version, member = poll_keys(conversation_id, user_id)
+    return Cached(version=found.get(version), member=member in found)
 
 
-def remember(conversation_id: int, user_id: int, version: int) -> None:
-    """Record what the database just said: the person belongs, at this version."""
+def remember(conversation_id: int, user_id: int, version: int, cached: Cached) -> None:
+    """Record what the database just said (the person belongs, at `version`) where missing."""
     if not shared_cache.is_shared():
         return
-    shared_cache.set_quietly(member_key(conversation_id, user_id), 1, timeout=MEMBER_SECONDS)
-    shared_cache.raise_to(version_key(conversation_id), version, timeout=VERSION_SECONDS)
+    if not cached.member:
+        shared_cache.set_quietly(member_key(conversation_id, user_id), 1, timeout=MEMBER_SECONDS)
+    if cached.version is None or cached.version < version:
+        shared_cache.raise_to(version_key(conversation_id), version, timeout=VERSION_SECONDS)
 
 
 # --- The unread badge ----------------------------------------------------------------------

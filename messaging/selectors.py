@@ -24,6 +24,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
 from django.db.models import (
     Case,
@@ -246,13 +247,23 @@ def poll_state(user: Any, pk: int) -> PollState | None:
     return PollState(version=version, last_message_id=last_message_id or 0)
 
 
-def conversation_for_poll(pk: int) -> Conversation:
-    """Return conversation `pk` with its course, for a poll that has just checked membership.
+def conversation_for_poll(pk: int, version: int) -> Conversation:
+    """Return conversation `pk` with its course, for a poll that has just read its version.
 
     Membership was read by `poll_state`'s compiled query: building the membership
     condition again would cost the ORM more than the database needs to run it.
+    After a post, every open page's poll needs the conversation at the new
+    version; what a poll uses of it (its kind, last message and course's
+    teacher) is the same at the same version, so a copy loaded at that version
+    is kept in this worker's memory for a few seconds (`CACHES["local"]`) and
+    the others use it.
     """
-    return Conversation.objects.select_related("course").get(pk=pk)
+    local = caches["local"]
+    found = local.get(f"msg:poll-conversation:{pk}:{version}")
+    if found is None:
+        found = Conversation.objects.select_related("course").get(pk=pk)
+        local.set(f"msg:poll-conversation:{pk}:{found.version}", found)
+    return found
 
 
 # --- The conversation list -----------------------------------------------------------------

@@ -9,14 +9,16 @@ import functools
 import logging
 import operator
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.db.models.sql import UpdateQuery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -408,10 +410,7 @@ def mark_read(*, conversation: Conversation, user: Any, up_to: int) -> bool:
     version goes up so the others' pages pick the receipt up on their next poll.
     """
     now = timezone.now()
-    # One conditional statement: a pointer only ever moves forward.
-    moved = Participant.objects.filter(
-        conversation=conversation, user_id=user.pk, last_read_message_id__lt=up_to
-    ).update(last_read_message_id=up_to, last_read_at=now)
+    moved = _move_pointer(conversation.pk, user.pk, up_to, now)
     if (
         not moved
         and not Participant.objects.filter(conversation=conversation, user_id=user.pk).exists()
@@ -426,6 +425,47 @@ def mark_read(*, conversation: Conversation, user: Any, up_to: int) -> bool:
     if moved and user.send_read_receipts and _shows_receipts(conversation):
         conversation.version = _writes(_bump)(conversation.pk)
     return bool(moved)
+
+
+# Stand-ins for the values of the read pointer's update, compiled once per process: ids no
+# row will reach, positive because the ORM knows a message id below zero matches nothing.
+_SOME_CONVERSATION, _SOME_USER, _SOME_MESSAGE = (9_100_000_000_000_007_901 + n for n in range(3))
+_SOME_TIME = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)
+
+
+@functools.cache
+def _pointer_sql(vendor: str) -> tuple[str, tuple[Any, ...]]:
+    """Compile the read pointer's one conditional UPDATE once per process and database kind.
+
+    Every open page's next poll after a post moves its reader's pointer:
+    building the statement costs the ORM more than the database needs to run it.
+    """
+    query = Participant.objects.filter(
+        conversation_id=_SOME_CONVERSATION,
+        user_id=_SOME_USER,
+        last_read_message_id__lt=_SOME_MESSAGE,  # a pointer only ever moves forward
+    ).query.chain(UpdateQuery)
+    assert isinstance(query, UpdateQuery)
+    query.add_update_values({"last_read_message_id": _SOME_MESSAGE, "last_read_at": _SOME_TIME})
+    sql, params = query.get_compiler(connection.alias).as_sql()
+    return sql, tuple(params)
+
+
+def _move_pointer(conversation_id: int, user_id: int, up_to: int, now: datetime) -> int:
+    """Move the pointer forward to `up_to`; return how many rows moved (0 or 1)."""
+    sql, params = _pointer_sql(connection.vendor)
+    at_field = Participant._meta.get_field("last_read_at")
+    some_time = at_field.get_db_prep_save(_SOME_TIME, connection)
+    stand_ins = {_SOME_CONVERSATION: conversation_id, _SOME_USER: user_id, _SOME_MESSAGE: up_to}
+    values = [
+        at_field.get_db_prep_save(now, connection)
+        if param == some_time
+        else stand_ins.get(param, param)
+        for param in params
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return cursor.rowcount
 
 
 def _shows_receipts(conversation: Conversation) -> bool:

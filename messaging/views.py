@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -31,7 +31,7 @@ from core import parsing, ratelimit
 from core.http import AuthedRequest
 from courses import access as course_access
 from courses.models import Enrollment
-from messaging import access, badge, fragments, live, selectors, services
+from messaging import access, badge, conditional, fragments, live, selectors, services
 from messaging.forms import EditMessageForm, GroupForm, MessageForm
 from messaging.models import EMOJI_CHOICES, Conversation, Message
 from messaging.templatetags import messaging_tags
@@ -42,32 +42,6 @@ PEOPLE_PAGE = 50
 
 
 # --- Small helpers ---------------------------------------------------------------------------
-
-
-def _etag_matches(request: AuthedRequest, etag: str) -> bool:
-    sent = request.headers.get("If-None-Match", "")
-    return any(tag.strip().removeprefix("W/") == etag.removeprefix("W/") for tag in sent.split(","))
-
-
-def _not_modified(etag: str) -> HttpResponse:
-    response = HttpResponseNotModified()
-    response["ETag"] = etag
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _with_etag(response: HttpResponse, etag: str) -> HttpResponse:
-    response["ETag"] = etag
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-def conversation_etag(conversation_id: int, version: int, user: User) -> str:
-    """Return the ETag of what a conversation page shows to `user` at `version`.
-
-    Whether the viewer sends read receipts changes what they see, so it is part of it.
-    """
-    return f'W/"c{conversation_id}.v{version}.r{int(user.send_read_receipts)}"'
 
 
 def _refused(request: AuthedRequest, message: str, status: int = 403) -> HttpResponse:
@@ -113,8 +87,8 @@ def inbox(request: AuthedRequest) -> HttpResponse:
     stamp = selectors.inbox_stamp(user)
     etag = f'W/"i{stamp}.p{page_number}"'
     polling = bool(request.htmx) and "poll" in request.GET
-    if polling and _etag_matches(request, etag):
-        return _not_modified(etag)
+    if polling and conditional.etag_matches(request, etag):
+        return conditional.not_modified(etag)
     if not polling and services.ensure_channels(user=user):
         stamp = selectors.inbox_stamp(user)
         etag = f'W/"i{stamp}.p{page_number}"'
@@ -127,7 +101,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
         rows.append(InboxRow(conversation=conversation, title=title, initials=shown))
     context = {"page": page, "rows": rows, "etag": etag, "page_number": page_number}
     template = "messaging/_inbox_list.html" if polling else "messaging/inbox.html"
-    return _with_etag(render(request, template, context), etag)
+    return conditional.with_etag(render(request, template, context), etag)
 
 
 @login_required
@@ -136,10 +110,10 @@ def unread_badge(request: AuthedRequest) -> HttpResponse:
     """Answer the header's unread badge; 304 while the count is the same (one query)."""
     count = badge.unread_total(request.user)
     etag = f'W/"u{count}"'
-    if _etag_matches(request, etag):
-        return _not_modified(etag)
+    if conditional.etag_matches(request, etag):
+        return conditional.not_modified(etag)
     response = render(request, "messaging/_unread_badge.html", {"unread_count": count})
-    return _with_etag(response, etag)
+    return conditional.with_etag(response, etag)
 
 
 # --- Starting conversations ----------------------------------------------------------------
@@ -235,7 +209,7 @@ def _poll_context(conversation: Conversation, user: User, after: int) -> dict:
     return {
         "after": after,
         "version": conversation.version,
-        "etag": conversation_etag(conversation.pk, conversation.version, user),
+        "etag": conditional.conversation_etag(conversation.pk, conversation.version, user),
         "seconds": selectors.poll_seconds(),
     }
 
@@ -344,17 +318,19 @@ def poll(request: AuthedRequest, pk: int) -> HttpResponse:
     is handed out with the viewer's own touches put in.
     """
     user = request.user
-    known = live.known_version(pk, user.pk)
-    if known is not None and _etag_matches(request, conversation_etag(pk, known, user)):
-        return _not_modified(conversation_etag(pk, known, user))
+    cached = live.cached(pk, user.pk)
+    if cached.vouched_version is not None:
+        etag = conditional.conversation_etag(pk, cached.vouched_version, user)
+        if conditional.etag_matches(request, etag):
+            return conditional.not_modified(etag)
     state = selectors.poll_state(user, pk)
     if state is None:
         raise Http404
-    live.remember(pk, user.pk, state.version)
-    etag = conversation_etag(pk, state.version, user)
-    if _etag_matches(request, etag):
-        return _not_modified(etag)
-    found = selectors.conversation_for_poll(pk)
+    live.remember(pk, user.pk, state.version, cached)
+    etag = conditional.conversation_etag(pk, state.version, user)
+    if conditional.etag_matches(request, etag):
+        return conditional.not_modified(etag)
+    found = selectors.conversation_for_poll(pk, state.version)
     after = parsing.query_int(request, "after") or 0
     news = fragments.news_since(
         found,
@@ -374,7 +350,7 @@ def poll(request: AuthedRequest, pk: int) -> HttpResponse:
     if found.kind != Kind.CHANNEL:
         html += _receipts(request, found)
     response = HttpResponse(html)
-    return _with_etag(response, conversation_etag(pk, found.version, user))
+    return conditional.with_etag(response, conditional.conversation_etag(pk, found.version, user))
 
 
 def _receipts(request: AuthedRequest, conversation: Conversation) -> str:

@@ -1,4 +1,5 @@
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -34,11 +35,22 @@ class PolicyAcceptanceMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and not request.path.startswith(_OPEN_PREFIXES):
-            current = documents.fingerprint(documents.required_for(user))
-            if request.session.get(SESSION_KEY) != current:
-                if services.missing_acceptances(user):
-                    query = urlencode({"next": request.get_full_path()})
-                    return HttpResponseRedirect(f"{reverse('privacy:accept')}?{query}")
-                request.session[SESSION_KEY] = current
+        if (
+            user.is_authenticated
+            and not request.path.startswith(_OPEN_PREFIXES)
+            and not policies_checked(request.session, user)
+        ):
+            if services.missing_acceptances(user):
+                query = urlencode({"next": request.get_full_path()})
+                return HttpResponseRedirect(f"{reverse('privacy:accept')}?{query}")
+            request.session[SESSION_KEY] = _current(user)
         return self.get_response(request)
+
+
+def policies_checked(session: Mapping[str, Any], user: Any) -> bool:
+    """Tell whether this session already checked that `user` accepted today's policies."""
+    return session.get(SESSION_KEY) == _current(user)
+
+
+def _current(user: Any) -> str:
+    return documents.fingerprint(documents.required_for(user))

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
@@ -33,6 +33,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
 from accounts.models import User
+from core import cache as shared_cache
 from core.context_processors import site as site_context
 from core.http import Request
 from core.markdown import render_markdown
@@ -186,27 +187,6 @@ def _shared_page_key(request: Request, facts: CourseFacts) -> str:
     return f"storefront:page:v3:{facts.pk}:{hashlib.sha256(parts.encode()).hexdigest()}"
 
 
-def _cached_page(key: str) -> str | None:
-    """Return the kept page from this worker's memory, else from the shared cache.
-
-    The key comes from the database on every visit, so a kept page is never out
-    of date with the course or its seats; the local copy's short life bounds how
-    long time-dependent parts (which sessions are upcoming) may lag, as the
-    shared cache's own expiry does.
-    """
-    html = caches["local"].get(key)
-    if html is None:
-        html = cache.get(key)
-        if html is not None:
-            caches["local"].set(key, html)
-    return html
-
-
-def _keep_page(key: str, html: str) -> None:
-    cache.set(key, html, PUBLIC_MAX_AGE)
-    caches["local"].set(key, html)
-
-
 def _shared_page(request: Request, course: Course) -> str:
     """Render the page as any visitor sees it: no CSRF token, no messages, nobody signed in.
 
@@ -250,14 +230,15 @@ def _visitor_storefront(request: Request, slug: str) -> HttpResponse:
         return _public_cache(response, request, shareable=False)
     # Query strings (campaign tags) are endless: such pages are built afresh, never kept.
     key = None if request.GET else _shared_page_key(request, facts)
-    html = _cached_page(key) if key else None
+    # The key comes from the database on every visit: a kept page is never out of date.
+    html = shared_cache.get_near(key) if key else None
     if html is None:
         course = _load_course(slug)
         if course is None:
             raise Http404
         html = _shared_page(request, course)
         if key:
-            _keep_page(key, html)
+            shared_cache.keep_near(key, html, timeout=PUBLIC_MAX_AGE)
     return _public_cache(HttpResponse(html), request, shareable=True)
 
 
