@@ -22,13 +22,11 @@ def unread_total(user: Any) -> int:
     """
     if not shared_cache.is_shared():
         return selectors.unread_total(user)
-    badge, generation = live.badge_key(user.pk), live.generation_key(user.pk)
-    found = shared_cache.get_many([badge, generation])
-    entry: Any = found.get(badge)
-    if entry is not None and entry["generation"] == found.get(generation):
-        versions = shared_cache.get_many([live.version_key(pk) for pk in entry["versions"]])
-        if all(versions.get(live.version_key(pk)) == v for pk, v in entry["versions"].items()):
-            return int(entry["count"])
+    found = shared_cache.get_many(keys(user.pk))
+    kept = kept_total(user.pk, found)
+    if kept is not None:
+        return kept
+    badge, generation = keys(user.pk)
     counts = selectors.unread_by_conversation(user)
     shared_cache.raise_all_to(
         {live.version_key(pk): version for pk, (version, _) in counts.items()},
@@ -43,3 +41,25 @@ def unread_total(user: Any) -> int:
     # Counted from the database this time; if the cache is down, the next request asks again.
     shared_cache.set_quietly(badge, entry, timeout=live.BADGE_SECONDS)
     return total
+
+
+def keys(user_id: object) -> list[str]:
+    """The keys a kept total is read from: the entry and the person's badge generation."""
+    return [live.badge_key(user_id), live.generation_key(user_id)]
+
+
+def kept_total(user_id: object, found: dict[str, Any]) -> int | None:
+    """Return the kept total if nothing it was counted from changed, else None.
+
+    `found` holds what the cache answered for `keys`; the versions the entry
+    was counted at take one more round trip.
+    """
+    badge, generation = keys(user_id)
+    entry: Any = found.get(badge)
+    if entry is None or entry["generation"] != found.get(generation):
+        return None
+    wanted = {live.version_key(pk): version for pk, version in entry["versions"].items()}
+    versions = shared_cache.get_many(list(wanted)) if wanted else {}
+    if any(versions.get(key) != version for key, version in wanted.items()):
+        return None
+    return int(entry["count"])

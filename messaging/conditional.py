@@ -17,6 +17,11 @@ def conversation_etag(conversation_id: int, version: int, user: Any) -> str:
     return f'W/"c{conversation_id}.v{version}.r{int(user.send_read_receipts)}"'
 
 
+def unread_etag(count: int) -> str:
+    """Return the ETag of the header's unread badge showing `count`."""
+    return f'W/"u{count}"'
+
+
 def etag_matches(request: HttpRequest, etag: str) -> bool:
     """Tell whether the request's If-None-Match names `etag` (weak or strong)."""
     sent = request.headers.get("If-None-Match", "")

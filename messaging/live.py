@@ -44,11 +44,11 @@ def member_key(conversation_id: int, user_id: object) -> str:
     return f"msg:m:{conversation_id}:{user_id}"
 
 
-def badge_key(user_id: int) -> str:
+def badge_key(user_id: object) -> str:
     return f"msg:badge:{user_id}"
 
 
-def generation_key(user_id: int) -> str:
+def generation_key(user_id: object) -> str:
     return f"msg:gen:{user_id}"
 
 

@@ -109,7 +109,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
 def unread_badge(request: AuthedRequest) -> HttpResponse:
     """Answer the header's unread badge; 304 while the count is the same (one query)."""
     count = badge.unread_total(request.user)
-    etag = f'W/"u{count}"'
+    etag = conditional.unread_etag(count)
     if conditional.etag_matches(request, etag):
         return conditional.not_modified(etag)
     response = render(request, "messaging/_unread_badge.html", {"unread_count": count})

@@ -4,6 +4,8 @@ Each test asks `IdlePollMiddleware` alone whether it answers a request or
 passes it on to the full path, then checks what the full path makes of it.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory, modify_settings
@@ -15,8 +17,7 @@ from privacy import middleware as policy_middleware
 from tests.base import count_queries
 
 
-@requires_redis
-class IdlePollMiddlewareTests(MessagingTestCase):
+class _MiddlewareCase(MessagingTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.say(self.alice, "Welcome")
@@ -32,12 +33,14 @@ class IdlePollMiddlewareTests(MessagingTestCase):
     def poll(self, browser, etag: str | None = None):
         return browser.get(self.poll_url, self.query, headers={"If-None-Match": etag or self.etag})
 
-    def gate(self, browser=None, etag: str | None = None, **extra: str) -> HttpResponse | None:
+    def gate(
+        self, browser=None, etag: str | None = None, path: str = "", **extra: str
+    ) -> HttpResponse | None:
         """Return the middleware's own answer, or None when it passes the request on."""
         browser = browser or self.bob_browser
         request = RequestFactory().get(
-            self.poll_url,
-            self.query,
+            path or self.poll_url,
+            {} if path else self.query,
             headers={"If-None-Match": etag or self.etag, "HX-Request": "true", **extra},
         )
         request.COOKIES = {name: morsel.value for name, morsel in browser.cookies.items()}
@@ -50,6 +53,9 @@ class IdlePollMiddlewareTests(MessagingTestCase):
         response = IdlePollMiddleware(full_path)(request)
         return None if passed else response
 
+
+@requires_redis
+class IdlePollMiddlewareTests(_MiddlewareCase):
     def test_an_unchanged_poll_is_answered_with_no_sql(self) -> None:
         queries, _sql, response = count_queries(self.gate)
         assert response is not None
@@ -123,3 +129,29 @@ class IdlePollMiddlewareTests(MessagingTestCase):
         request.COOKIES = {settings.SESSION_COOKIE_NAME: self.bob_browser.session.session_key or ""}
         response = IdlePollMiddleware(lambda request: HttpResponse("the full path"))(request)
         assert response.content == b"the full path"
+
+
+@requires_redis
+class IdleBadgeMiddlewareTests(_MiddlewareCase):
+    """The header's unread badge, answered the same way while its count stands."""
+
+    def badge(self) -> Any:
+        return self.bob_browser.get(self.url("unread"))
+
+    def test_an_unchanged_badge_is_answered_with_no_sql(self) -> None:
+        etag = self.badge()["ETag"]
+        queries, _sql, response = count_queries(
+            lambda: self.gate(etag=etag, path=self.url("unread"))
+        )
+        assert response is not None
+        assert response.status_code == 304
+        assert response["ETag"] == etag
+        assert queries == 0
+
+    def test_a_post_since_goes_down_the_full_path_and_counts_it(self) -> None:
+        etag = self.badge()["ETag"]
+        self.say(self.erin, "Is the homework due Friday?")
+        assert self.gate(etag=etag, path=self.url("unread")) is None
+        response = self.bob_browser.get(self.url("unread"), headers={"If-None-Match": etag})
+        assert response.status_code == 200
+        assert response["ETag"] != etag
