@@ -2,6 +2,9 @@
 
 import random
 
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
@@ -146,3 +149,27 @@ class KeptBadgeTests(MessagingTestCase):
             channel = services.get_or_create_channel(course=other)
         self.say(self.alice, "first words", channel)
         assert self.badge(self.bob)[0] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="synchronous_commit is PostgreSQL's setting"
+)
+def test_a_read_pointer_moved_on_its_own_does_not_wait_for_the_disk() -> None:
+    course = CourseFactory.create()
+    student = StudentFactory.create()
+    EnrollmentFactory.create(course=course, student=student)
+    channel = services.get_or_create_channel(course=course)
+    first, second = (
+        services.post_message(conversation=channel, author=course.teacher, body=body, notify=False)
+        for body in ("One", "Two")
+    )
+    with CaptureQueriesContext(connection) as alone:
+        assert services.mark_read(conversation=channel, user=student, up_to=first.pk)
+    assert any("synchronous_commit TO OFF" in q["sql"] for q in alone.captured_queries)
+    # Inside a caller's transaction, the caller's commit is left as it is.
+    with transaction.atomic(), CaptureQueriesContext(connection) as inside:
+        assert services.mark_read(conversation=channel, user=student, up_to=second.pk)
+    assert not any("synchronous_commit" in q["sql"] for q in inside.captured_queries)
+    pointer = Participant.objects.get(conversation=channel, user=student)
+    assert pointer.last_read_message_id == second.pk
