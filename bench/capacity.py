@@ -349,6 +349,7 @@ def run_step(
     environment: Environment,
     sampler: CpuSampler,
     statuses: StatusCounter,
+    timeline: capacity_report.Timeline,
     args: argparse.Namespace,
     students: int,
     master_pid: int,
@@ -362,6 +363,7 @@ def run_step(
     sampler.start()
     environment.stats.reset_all()
     statuses.reset()
+    timeline.reset()
     runner.exceptions.clear()
     started = time.monotonic()
     profile = None
@@ -378,6 +380,7 @@ def run_step(
         "hold_seconds": round(seconds, 1),
         **figures,
         "statuses": statuses.by_endpoint(),
+        "timeline": timeline.summary(capacity_report.P95_LIMIT_MS),
         "cpu_cores": cpu["cores"],
         "cpu_machine": cpu["machine"],
         "cpu_postgres_other_databases": cpu["postgres_other_databases"],
@@ -405,6 +408,13 @@ def _print_step(step: dict[str, Any]) -> None:
         for name, counts in step["statuses"].items()
     )
     print(f"    answers: {answers}")
+    timeline = step["timeline"]
+    worst = max(timeline["rows"], key=lambda row: row[3], default=None)
+    if worst is not None:
+        print(
+            f"    seconds with a request over the limit: {timeline['seconds_with_slow']} "
+            f"of {len(timeline['rows'])}; slowest sent at +{worst[0]} s ({worst[3]:,} ms)"
+        )
     for line in step["error_samples"]:
         print(f"    error: {line}")
     for line in step["loadgen_exceptions"]:
@@ -514,6 +524,7 @@ def main() -> None:
         )
         runner = environment.create_local_runner()
         statuses = StatusCounter(environment)
+        timeline = capacity_report.Timeline(environment)
         sampler = CpuSampler(server.pid, env["DATABASE_URL"].rsplit("/", 1)[1])
         gevent.spawn(sampler.run_forever)
         print(
@@ -524,7 +535,7 @@ def main() -> None:
         )
         print(capacity_report.console_header())
         for students in steps:
-            step = run_step(environment, sampler, statuses, args, students, server.pid)
+            step = run_step(environment, sampler, statuses, timeline, args, students, server.pid)
             results.append(step)
             _print_step(step)
             if not step["held"] and not args.all:

@@ -5,6 +5,7 @@ monkey-patching), so it can be tested and reused without starting anything.
 """
 
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -221,3 +222,35 @@ def summarise_profile(speedscope: dict[str, Any], root: str, top: int = 25) -> s
     lines += block("Project code by total time (the function and what it calls):", total, ours)
     lines += block("Everything by total time:", total)
     return "\n".join(lines)
+
+
+class Timeline:
+    """Per second of the hold, by when requests were sent: how many, how many slow, the slowest.
+
+    A p95 over the hold can't tell steady slowness from stalls; this can.
+    """
+
+    def __init__(self, environment: Any) -> None:
+        self.seconds: dict[int, list[float]] = {}
+        self.started = time.monotonic()
+        environment.events.request.add_listener(self._record)
+
+    def _record(self, response_time: float, **_: Any) -> None:
+        sent = time.monotonic() - response_time / 1000 - self.started
+        if sent >= 0:
+            self.seconds.setdefault(int(sent), []).append(response_time)
+
+    def reset(self) -> None:
+        self.seconds = {}
+        self.started = time.monotonic()
+
+    def summary(self, limit_ms: float) -> dict[str, Any]:
+        rows = [
+            [second, len(times), sum(t > limit_ms for t in times), round(max(times))]
+            for second, times in sorted(self.seconds.items())
+        ]
+        return {
+            "columns": ["second", "requests", f"over_{int(limit_ms)}_ms", "max_ms"],
+            "rows": rows,
+            "seconds_with_slow": sum(1 for row in rows if row[2]),
+        }

@@ -6,6 +6,7 @@ browsers polling a URL the page no longer gives.
 """
 
 from types import SimpleNamespace
+from typing import Any
 
 from django.template.loader import render_to_string
 
@@ -99,3 +100,20 @@ def test_it_prints_a_markdown_row_per_step():
     assert len(table) == 3
     assert table[2].startswith("| 125 | 52 | 9 | 120 | 250 | 110 | - | - | - | 0 | 1.10 |")
     assert table[2].endswith("| yes |")
+
+
+def test_its_timeline_places_each_request_in_the_second_it_was_sent():
+    listeners: list[Any] = []
+    environment = SimpleNamespace(
+        events=SimpleNamespace(request=SimpleNamespace(add_listener=listeners.append))
+    )
+    timeline = capacity_report.Timeline(environment)
+    timeline.started -= 10  # the hold began ten seconds ago
+    record = listeners[0]
+    record(response_time=2_500.0)  # sent 2.5 s ago: second 7
+    record(response_time=40.0)  # sent just now: second 9
+    record(response_time=120.0)
+    record(response_time=60_000.0)  # sent before the hold: not counted
+    summary = timeline.summary(limit_ms=300)
+    assert summary["rows"] == [[7, 1, 1, 2500], [9, 2, 0, 120]]
+    assert summary["seconds_with_slow"] == 1
