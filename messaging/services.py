@@ -29,7 +29,7 @@ from courses.models import Course, Enrollment
 from courses.services.courses import concrete_user
 from files import services as files
 from files.models import StoredFile
-from messaging import access, live, selectors
+from messaging import access, badge, live, selectors
 from messaging.models import EMOJI, Attachment, Conversation, Message, Participant, Reaction
 from notifications import services as notifications
 
@@ -420,7 +420,9 @@ def mark_read(*, conversation: Conversation, user: Any, up_to: int) -> bool:
             moved = 1
         except IntegrityError:  # made at the same moment: read again from the top
             return mark_read(conversation=conversation, user=user, up_to=up_to)
-    if moved:
+    if moved and up_to >= (conversation.last_message_id or 0):
+        badge.read_to_the_end(user.pk, conversation.pk, conversation.version)
+    elif moved:
         live.renew_badges([user.pk])
     if moved and user.send_read_receipts and _shows_receipts(conversation):
         conversation.version = _writes(_bump)(conversation.pk)

@@ -3,6 +3,7 @@
 import random
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -12,7 +13,7 @@ from core import cache as shared_cache
 from core.testing import requires_redis
 from courses.services import enrolment
 from courses.tests.factories import CourseFactory, EnrollmentFactory
-from messaging import badge, selectors, services
+from messaging import badge, live, selectors, services
 from messaging.models import Message, Participant
 from messaging.tests.kit import MessagingTestCase
 from tests.base import StudentFactory, count_queries
@@ -125,11 +126,34 @@ class KeptBadgeTests(MessagingTestCase):
         self.say(self.erin, "hello all")
         assert self.badge(self.bob) == (2, 1)
 
-    def test_reading_counts_again(self) -> None:
-        message = self.say(self.alice, "a")
-        assert self.badge(self.bob)[0] == 1
+    def test_reading_part_of_a_conversation_counts_again(self) -> None:
+        first = self.say(self.alice, "a")
+        self.say(self.alice, "b")
+        assert self.badge(self.bob)[0] == 2
+        self.channel.refresh_from_db()
         with self.captureOnCommitCallbacks(execute=True):
-            services.mark_read(conversation=self.channel, user=self.bob, up_to=message.pk)
+            services.mark_read(conversation=self.channel, user=self.bob, up_to=first.pk)
+        assert self.badge(self.bob) == (1, 1)
+
+    def test_reading_to_the_end_keeps_the_count_right_without_a_query(self) -> None:
+        self.say(self.alice, "a")
+        direct = self.direct(self.alice, self.bob)
+        self.say(self.alice, "psst", direct)
+        last = self.say(self.erin, "b")
+        assert self.badge(self.bob)[0] == 3
+        self.channel.refresh_from_db()
+        with self.captureOnCommitCallbacks(execute=True):
+            services.mark_read(conversation=self.channel, user=self.bob, up_to=last.pk)
+        assert self.badge(self.bob) == (1, 0)  # the direct message is still unread
+
+    def test_a_count_made_before_reading_is_not_kept_after_it(self) -> None:
+        last = self.say(self.alice, "a")
+        self.badge(self.bob)
+        self.channel.refresh_from_db()
+        stale = cache.get(live.badge_key(self.bob.pk))  # counted before the reading below
+        with self.captureOnCommitCallbacks(execute=True):
+            services.mark_read(conversation=self.channel, user=self.bob, up_to=last.pk)
+        cache.set(live.badge_key(self.bob.pk), stale)  # a slower request stores it late
         assert self.badge(self.bob) == (0, 1)
 
     def test_a_new_course_counts_again(self) -> None:
