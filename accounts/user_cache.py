@@ -81,7 +81,7 @@ def get_user(request: HttpRequest) -> Any:
         return user
     user = auth.get_user(request)
     if user.is_authenticated:
-        _remember_session_user(session.session_key, str(user_id))
+        _remember_session_user(session.session_key, user_id)
         if storable:
             copies.store(user_id, (user.get_session_auth_hash(), _without_password(user)))
     return user
