@@ -436,11 +436,13 @@ _SOME_TIME = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)
 
 
 @functools.cache
-def _pointer_sql(vendor: str) -> tuple[str, tuple[Any, ...]]:
+def _pointer_sql(vendor: str) -> tuple[str, tuple[str, ...]]:
     """Compile the read pointer's one conditional UPDATE once per process and database kind.
 
     Every open page's next poll after a post moves its reader's pointer:
     building the statement costs the ORM more than the database needs to run it.
+    Returns the SQL and its parameters, each stand-in replaced by the name of
+    what `_move_pointer` puts there.
     """
     query = Participant.objects.filter(
         conversation_id=_SOME_CONVERSATION,
@@ -450,21 +452,21 @@ def _pointer_sql(vendor: str) -> tuple[str, tuple[Any, ...]]:
     assert isinstance(query, UpdateQuery)
     query.add_update_values({"last_read_message_id": _SOME_MESSAGE, "last_read_at": _SOME_TIME})
     sql, params = query.get_compiler(connection.alias).as_sql()
-    return sql, tuple(params)
+    some_time = Participant._meta.get_field("last_read_at").get_db_prep_save(_SOME_TIME, connection)
+    names = {_SOME_CONVERSATION: "conversation", _SOME_USER: "user", _SOME_MESSAGE: "up_to"}
+    return sql, tuple("at" if param == some_time else names[param] for param in params)
 
 
 def _move_pointer(conversation_id: int, user_id: int, up_to: int, now: datetime) -> int:
     """Move the pointer forward to `up_to`; return how many rows moved (0 or 1)."""
-    sql, params = _pointer_sql(connection.vendor)
-    at_field = Participant._meta.get_field("last_read_at")
-    some_time = at_field.get_db_prep_save(_SOME_TIME, connection)
-    stand_ins = {_SOME_CONVERSATION: conversation_id, _SOME_USER: user_id, _SOME_MESSAGE: up_to}
-    values = [
-        at_field.get_db_prep_save(now, connection)
-        if param == some_time
-        else stand_ins.get(param, param)
-        for param in params
-    ]
+    sql, slots = _pointer_sql(connection.vendor)
+    filled = {
+        "conversation": conversation_id,
+        "user": user_id,
+        "up_to": up_to,
+        "at": Participant._meta.get_field("last_read_at").get_db_prep_save(now, connection),
+    }
+    values = [filled[slot] for slot in slots]
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute(sql, values)
