@@ -23,6 +23,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdefghijkl")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+# Payments are on in tests, against the local stand-in for Stripe (billing/tests/fake_stripe.py)
+# where a test starts it; anything else that calls Stripe finds nobody listening.
+os.environ.setdefault("STRIPE_SECRET_KEY", "sk_test_lectern")
+os.environ.setdefault("STRIPE_PUBLISHABLE_KEY", "pk_test_lectern")
+os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_test_platform_0123456789")
+os.environ.setdefault("STRIPE_CONNECT_WEBHOOK_SECRET", "whsec_test_connect_0123456789")
+os.environ.setdefault("STRIPE_API_BASE", "http://127.0.0.1:9")
 # Files uploaded by tests stay out of the development media folder.
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="lectern-test-media-"))
 

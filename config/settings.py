@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "storefront",
     "notifications",
     "messaging",
+    "billing",
 ]
 
 MIDDLEWARE = [
@@ -192,6 +193,20 @@ MESSAGE_NOTIFY_DELAY_MINUTES = env_int("MESSAGE_NOTIFY_DELAY_MINUTES", 10)
 GUEST_HOLD_HOURS = env_int("GUEST_HOLD_HOURS", 48)
 # How long a seat is held for a payment in progress.
 PAYMENT_HOLD_MINUTES = env_int("PAYMENT_HOLD_MINUTES", 30)
+# How long a seat freed in a paid course is kept for the next student on the waitlist to pay.
+WAITLIST_OFFER_HOURS = env_int("WAITLIST_OFFER_HOURS", 24)
+
+# --- Payments (Stripe) ------------------------------------------------------
+# Without a secret key payments are off: paid courses stay closed, everything else works.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "")
+# Signing secrets of the two webhook endpoints: the platform's events, and connected accounts'.
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_CONNECT_WEBHOOK_SECRET = env_str("STRIPE_CONNECT_WEBHOOK_SECRET", "")
+# Another Stripe-compatible API host (stripe-mock, a local stand-in); empty: Stripe itself.
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
+# The platform's share of each course sale, in percent.
+PLATFORM_FEE_PERCENT = env_int("PLATFORM_FEE_PERCENT", 5)
 
 # --- Privacy: export and deletion -------------------------------------------
 

@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("files.urls")),
     path("", include("courses.urls")),
     path("", include("notifications.urls")),
+    path("", include("billing.urls")),
     *policy_urlpatterns,
     path("admin/", admin.site.urls),
 ]

@@ -28,7 +28,11 @@ The rules
 - A course is reachable by link when it is public or unlisted, not archived,
   and its teacher's account is active. Its teacher always reaches it.
 - A reachable course is open for students to enrol by themselves when it is
-  free. Paid courses are reachable but closed until payments exist.
+  free, or when it is paid and its teacher can take payments (their Stripe
+  account has charges and payouts on: `courses.selling`, filled in by
+  billing). A paid course of a teacher who can't sell is reachable but
+  closed. An open paid course is bought, never enrolled in for free: its
+  seat is held while the payment is in progress (`needs_payment`).
 - Seats taken are active enrolments plus holds not yet expired. A visitor's
   registration is a hold until they confirm their email address; such a
   guest hold yields its seat to a signed-in student (whose address is
@@ -60,6 +64,7 @@ FACT_FIELDS = (
     "visibility",
     "archived_at",
     "teacher_active",
+    "teacher_can_sell",
     "price_amount",
     "capacity",
     "seats_taken",
@@ -94,16 +99,17 @@ class Offer(StrEnum):
 _STUDENT_WORDS = {
     Closed.TEACHER_INACTIVE: "This course isn't available.",
     Closed.ARCHIVED: "This course has ended and no longer takes enrolments.",
-    Closed.DRAFT: "This course isn't open for enrolment yet.",
-    Closed.PAID: "Enrolment opens soon: paid enrolment isn't available yet.",
+    Closed.DRAFT: "This course open for enrolment yet.",
+    Closed.PAID: "This course open for enrolment yet.",
 }
 _TEACHER_WORDS = {
     Closed.TEACHER_INACTIVE: "Your account is switched off, so nobody can see or join this course.",
     Closed.ARCHIVED: "Archived: visitors get “page not found” and nobody can enrol.",
     Closed.DRAFT: "Draft: only you can see this course. Publish it to open enrolment.",
     Closed.PAID: (
-        "Paid enrolment isn't available yet, so students see “Enrolment opens soon”. "
-        "You can add students yourself from the roster."
+        "You can't take payments yet, so students see “not open for enrolment yet”. "
+        "Connect Stripe from your dashboard to sell this course; meanwhile you can add "
+        "students yourself from the roster."
     ),
 }
 FULL_WORDS = "This course is full. Join the waitlist to get the next free seat."
@@ -123,6 +129,7 @@ class CourseFacts:
     capacity: int | None
     seats_taken: int  # active enrolments + unexpired holds
     guest_holds: int = 0  # of those, holds of visitors yet to confirm their address
+    teacher_can_sell: bool = False  # their payments are on (`courses.selling`)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "CourseFacts":
@@ -137,6 +144,7 @@ class CourseFacts:
             capacity=row["capacity"],
             seats_taken=row["seats_taken"] or 0,
             guest_holds=row["guest_holds"] or 0,
+            teacher_can_sell=bool(row["teacher_can_sell"]),
         )
 
 
@@ -208,7 +216,7 @@ def closed_reason(facts: CourseFacts) -> Closed | None:
         return Closed.ARCHIVED
     if facts.visibility == Visibility.DRAFT:
         return Closed.DRAFT
-    if facts.price_amount > 0:
+    if facts.price_amount > 0 and not facts.teacher_can_sell:
         return Closed.PAID
     return None
 
@@ -347,6 +355,7 @@ def facts_for(course: Course, at: datetime | None = None) -> CourseFacts:
         capacity=course.capacity,
         seats_taken=getattr(course, "seats_taken", 0) or 0,
         guest_holds=getattr(course, "guest_holds", 0) or 0,
+        teacher_can_sell=bool(getattr(course, "teacher_can_sell", False)),
     )
 
 

@@ -24,11 +24,14 @@ class Kind(models.TextChoices):
     MESSAGE = "message", _("New message")
     ENROLMENT = "enrolment", _("Enrolment")
     WAITLIST_PROMOTION = "waitlist_promotion", _("Waitlist place")
+    PAYMENT = "payment", _("Payments and refunds")
 
 
 # Kinds about the recipient's own standing in a course; muting the course still
 # shows them in the app (never by email), because missing one costs the person.
-PERSONAL_KINDS = frozenset({Kind.GRADE_RETURNED, Kind.ENROLMENT, Kind.WAITLIST_PROMOTION})
+PERSONAL_KINDS = frozenset(
+    {Kind.GRADE_RETURNED, Kind.ENROLMENT, Kind.WAITLIST_PROMOTION, Kind.PAYMENT}
+)
 
 
 class EmailState(models.TextChoices):

@@ -166,8 +166,8 @@ def _shared_page_key(request: Request, facts: CourseFacts) -> str:
     """Return the cache key of the whole page as every visitor sees it.
 
     The key moves with everything the page shows: the course and its items
-    (`updated_at`), the seats taken, and the visitor's colour scheme, language
-    and host.
+    (`updated_at`), the seats taken, whether its teacher can take payments,
+    and the visitor's colour scheme, language and host.
     """
     scheme = request.COOKIES.get("color_scheme", "system")
     if scheme not in ("light", "dark", "system"):
@@ -177,6 +177,7 @@ def _shared_page_key(request: Request, facts: CourseFacts) -> str:
             str(facts.pk),
             str(facts.updated_at),
             str(facts.seats_taken),
+            str(facts.teacher_can_sell),
             scheme,
             translation.get_language() or "",
             request.scheme or "http",
@@ -184,7 +185,7 @@ def _shared_page_key(request: Request, facts: CourseFacts) -> str:
         ]
     )
     # Hashed: the host and timestamp hold characters some cache backends refuse in keys.
-    return f"storefront:page:v3:{facts.pk}:{hashlib.sha256(parts.encode()).hexdigest()}"
+    return f"storefront:page:v4:{facts.pk}:{hashlib.sha256(parts.encode()).hexdigest()}"
 
 
 def _shared_page(request: Request, course: Course) -> str:

@@ -24,7 +24,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.backends.db import SessionStore
 from django.db.models import Model
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import User
@@ -251,9 +251,20 @@ def _model_admin_page(pattern: Pattern) -> tuple[type[Model], str] | None:
     return None
 
 
+def _admin_refuses_adding(model: type[Model]) -> bool:
+    """Say whether the model's admin refuses "add" even to a superuser."""
+    superuser = User(is_staff=True, is_superuser=True, is_active=True)
+    request = RequestFactory().get("/")
+    request.user = superuser
+    return not admin.site._registry[model].has_add_permission(request)
+
+
 def _model_admin_entry(model: type[Model], action: str) -> Entry:
     """Staff only. Pages about one object use the first one; with none, staff go to the index."""
     prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+    if action == "add" and _admin_refuses_adding(model):
+        # Rows only the app's own services write (purchases, webhook events): staff look only.
+        return Entry(get=staff_only(Outcome(403)), url=lambda ctx: reverse(f"{prefix}_add"))
     if action in ("changelist", "add"):
         return Entry(get=staff_only(), url=lambda ctx: reverse(f"{prefix}_{action}"))
 

@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
+from courses import selling
+
 
 class Visibility(models.TextChoices):
     DRAFT = "draft", _("Draft — only you")
@@ -50,7 +52,8 @@ class CourseQuerySet(models.QuerySet["Course"]):
         `seats_taken` counts active enrolments and holds not yet expired at `at`
         (now by default); `guest_holds` counts those holds still waiting for a
         visitor to confirm their address; `teacher_active` is the teacher's
-        account switch.
+        account switch; `teacher_can_sell` whether they can take payments now
+        (`courses.selling`, filled in by billing).
         """
         at = at or now()
         enrolments = Enrollment.objects.filter(course=OuterRef("pk")).order_by()
@@ -58,6 +61,7 @@ class CourseQuerySet(models.QuerySet["Course"]):
             seats_taken=_count(enrolments.taking_seats(at)),
             guest_holds=_count(enrolments.guest_holds(at)),
             teacher_active=models.F("teacher__is_active"),
+            teacher_can_sell=selling.can_sell_expression(),
         )
 
 

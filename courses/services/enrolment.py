@@ -16,8 +16,12 @@ functions below are the only way between them, and any other move raises
 
 Waiting is kept apart, in `WaitlistEntry`: a place in line is ordered by when
 it was taken and can sit next to an ended enrolment row; promotion turns the
-first entries into active enrolments (a paid course's promotion will hold the
-seat for payment instead, once payments exist).
+first entries into active enrolments, or, in a paid course, into seats held
+for `WAITLIST_OFFER_HOURS` while the student pays (they are emailed a link).
+
+A paid course is bought, never enrolled in for free: `enroll_student` refuses
+it, and the billing app holds the seat (`hold_seat`) while a checkout is open
+and confirms the hold (`confirm_hold`) once the payment succeeded.
 
 Who may do what is `courses.enrolment_policy`'s decision: every function here
 asks it under the lock and enforces its answer; a student who was removed
@@ -137,6 +141,7 @@ def enroll_student(*, course: Course, student: User) -> Enrollment:
     if answer.offer == policy.Offer.GO_TO_COURSE:
         return Enrollment.objects.get(course=locked, student=student)
     _refuse_unless_seat(answer)
+    _refuse_if_paid(answer)
     enrollment = _take_seat(locked, student, verified=True)
     events.emit(events.Enrolled(enrollment.pk))
     return enrollment
@@ -151,6 +156,7 @@ def join_waitlist(*, course: Course, student: User) -> Enrollment | WaitlistEntr
     if answer.offer == policy.Offer.GO_TO_COURSE:
         return Enrollment.objects.get(course=locked, student=student)
     if answer.can_take_seat:
+        _refuse_if_paid(answer)
         enrollment = _take_seat(locked, student, verified=True)
         events.emit(events.Enrolled(enrollment.pk))
         return enrollment
@@ -221,19 +227,19 @@ def hold_seat(
 
     For a payment in progress: call `confirm_hold` when it succeeds and
     `release_hold` when it is abandoned; otherwise the hold lapses by itself.
-    Holding again renews the hold. A paid course is closed to enrolling for
-    free, but takes holds for payment.
+    Holding again renews the hold (a seat already held for them is theirs to
+    pay for, even when the course is otherwise full). Only a course open for
+    enrolment takes holds: a paid one only while its teacher can sell.
     """
     locked, answer = _lock_and_decide(course, student)
     if answer.offer == policy.Offer.MANAGE:
         raise OwnCourseError("You teach this course, so you can't enrol in it.")
     if answer.offer == policy.Offer.GO_TO_COURSE:
         raise IllegalTransitionError("You're already enrolled in this course.")
-    payable = reason == HoldReason.PAYMENT and answer.closed == policy.Closed.PAID
-    if not payable:
+    if answer.offer != policy.Offer.HELD:
         _refuse_unless_seat(answer)
-    elif answer.offer == policy.Offer.REMOVED:
-        raise EnrolmentClosedError(policy.REMOVED_WORDS)
+    elif answer.closed is not None:
+        raise EnrolmentClosedError(answer.message)
     until = until or timezone.now() + _hold_length(reason)
     return _hold(locked, student, reason, until, verified=True)
 
@@ -411,6 +417,41 @@ def register_guest(
     return AddResult(enrollment=enrollment, invited=True)
 
 
+@_seat_transaction
+def register_buyer(
+    *, course: Course, email: str, first_name: str, last_name: str, country: str = ""
+) -> Enrollment | None:
+    """Hold a seat for payment for a visitor who gives a name and an email to buy a course.
+
+    A new (or never claimed) address gets an account without a password and a
+    payment hold; the caller sends them to checkout, and once they have paid
+    they are invited to choose a password. An address that already has an
+    account is sent a "log in to finish enrolling" email and None is returned:
+    the caller shows the same page either way, so the form never reveals who
+    has an account. A full course raises CourseFullError.
+    """
+    locked, answer = _lock_and_decide(course, None)
+    if answer.closed is not None:
+        raise EnrolmentClosedError(answer.message)
+    email = invitations.normalise_email(email)
+    user = invitations.find_account(email)
+    if user is not None and (not invitations.is_unclaimed(user) or user.pk == locked.teacher_id):
+        invitations.send_finish_enrolling(locked, email)
+        return None
+    existing = _row(locked, user) if user is not None else None
+    if existing is not None and existing.status in (Status.REMOVED, Status.ACTIVE):
+        # Removed: only the teacher can add them back. Active: nothing to buy.
+        invitations.send_finish_enrolling(locked, email)
+        return None
+    if answer.seats_left == 0 and not _holds_unexpired(existing):
+        raise CourseFullError(
+            "This course is sold out. Log in or create an account to join its waitlist."
+        )
+    user = user or invitations.create_invited_account(email, first_name, last_name, country)
+    until = timezone.now() + _hold_length(HoldReason.PAYMENT)
+    return _hold(locked, user, HoldReason.PAYMENT, until, verified=False)
+
+
 @transaction.atomic
 def confirm_guest_holds(*, user: User) -> list[GuestConfirmation]:
     """Turn the seats held for a visitor into enrolments, now that their address is proven.
@@ -471,6 +512,12 @@ def _refuse_unless_seat(answer: policy.Answer) -> None:
     if answer.closed is None and answer.full and answer.offer != policy.Offer.REMOVED:
         raise CourseFullError(policy.FULL_WORDS)
     raise EnrolmentClosedError(answer.refusal or policy.FULL_WORDS)
+
+
+def _refuse_if_paid(answer: policy.Answer) -> None:
+    """Refuse a free seat in a paid course: it is bought through checkout."""
+    if answer.needs_payment:
+        raise EnrolmentClosedError("This course is paid: buy it to take a seat.")
 
 
 def _row(course: Course, student: User) -> Enrollment | None:
@@ -574,10 +621,16 @@ def _hold(
 
 
 def _promote(course: Course) -> list[Enrollment]:
-    """Give free seats of the locked `course` to the earliest waiting students (→ active)."""
+    """Give free seats of the locked `course` to the earliest waiting students.
+
+    In a free course they are enrolled (→ active); in a paid one the seat is
+    held for them for `WAITLIST_OFFER_HOURS` (→ held) and they are emailed a
+    link to pay. Return the rows changed.
+    """
     facts = policy.facts_for(course)
     if policy.closed_reason(facts) is not None:
         return []
+    paid = facts.price_amount > 0
     promoted: list[Enrollment] = []
     for entry in WaitlistEntry.objects.filter(course=course).select_related("student"):
         row = _row(course, entry.student)
@@ -586,6 +639,12 @@ def _promote(course: Course) -> list[Enrollment]:
             continue
         if _seats_left(course, verified=True) == 0:
             break
+        if paid:
+            until = timezone.now() + timedelta(hours=settings.WAITLIST_OFFER_HOURS)
+            enrollment = _hold(course, entry.student, HoldReason.PAYMENT, until, verified=True)
+            promoted.append(enrollment)
+            invitations.send_seat_offered(enrollment)
+            continue
         enrollment = _take_seat(course, entry.student, verified=True)
         promoted.append(enrollment)
         invitations.send_promoted(enrollment)

@@ -157,6 +157,23 @@ def send_promoted(enrollment: Enrollment) -> None:
     )
 
 
+def send_seat_offered(enrollment: Enrollment) -> None:
+    """Tell the next student on a paid course's waitlist that a seat is held for them to buy."""
+    course = enrollment.course
+    _mail(
+        _seat_key("offered", enrollment),
+        "courses/enrolment/email/seat_offered",
+        enrollment.student.email,
+        {
+            "user": enrollment.student,
+            "course": course,
+            "teacher": course.teacher,
+            "held_until": enrollment.hold_expires_at,
+            "course_url": _absolute(course.get_absolute_url()),
+        },
+    )
+
+
 def send_finish_enrolling(course: Course, email: str) -> None:
     # No row records this registration: one reminder per course, address and hour is plenty.
     hour = timezone.now().strftime("%Y%m%d%H")

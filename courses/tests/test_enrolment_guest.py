@@ -172,7 +172,7 @@ class GuestRegistrationTests(LecternTestCase):
                 reverse("courses:register", args=["paid"]),
                 {"first_name": "G", "last_name": "G", "email": "g@example.org"},
             )
-        self.assertContains(response, "Enrolment opens soon", status_code=400)
+        self.assertContains(response, "open for enrolment yet", status_code=400)
         assert not User.objects.filter(email="g@example.org").exists()
 
     def test_it_refuses_a_full_course_without_keeping_the_account(self) -> None:

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from billing.tests.kit import seller
 from courses import enrolment_policy
 from courses.models import Enrollment, WaitlistEntry
 from courses.services import enrolment
@@ -78,7 +79,10 @@ class PaymentHoldTests(LecternTestCase):
 
     def test_it_takes_payment_holds_on_a_paid_course_students_cannot_enrol_in(self) -> None:
         paid = CourseFactory.create(teacher=self.alice, paid=True)
-        with pytest.raises(enrolment.EnrolmentClosedError):
+        with pytest.raises(enrolment.EnrolmentClosedError, match="open for enrolment yet"):
+            enrolment.hold_seat(course=paid, student=self.bob)
+        seller(self.alice)  # her Stripe account can take payments now
+        with pytest.raises(enrolment.EnrolmentClosedError, match="buy it"):
             enrolment.enroll_student(course=paid, student=self.bob)
         hold = enrolment.hold_seat(course=paid, student=self.bob)
         assert hold.status == "held"

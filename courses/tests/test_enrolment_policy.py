@@ -41,7 +41,7 @@ def test_it_tells_the_teacher_why_a_paid_course_is_closed() -> None:
     paid = decide(facts(price_amount=4900), ALICE)
     assert paid.closed == Closed.PAID
     assert paid.needs_payment
-    assert "Paid enrolment isn't available yet" in paid.teacher_message
+    assert "You can't take payments yet" in paid.teacher_message
     assert decide(facts(price_amount=4900), BOB).offer == Offer.CLOSED
 
 

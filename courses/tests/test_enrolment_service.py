@@ -37,7 +37,7 @@ class EnrollStudentTests(LecternTestCase):
 
     def test_it_refuses_a_paid_course(self) -> None:
         paid = CourseFactory.create(teacher=self.alice, paid=True)
-        with self.assertRaisesMessage(enrolment.EnrolmentClosedError, "Enrolment opens soon"):
+        with self.assertRaisesMessage(enrolment.EnrolmentClosedError, "open for enrolment yet"):
             enrolment.enroll_student(course=paid, student=self.bob)
         assert not Enrollment.objects.exists()
 

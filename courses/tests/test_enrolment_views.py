@@ -55,7 +55,7 @@ class EnrollViewTests(LecternTestCase):
         CourseFactory.create(teacher=self.alice, paid=True, slug="paid")
         self.login(self.bob)
         response = self.client.post(reverse("courses:enroll", args=["paid"]), follow=True)
-        self.assertContains(response, "Enrolment opens soon")
+        self.assertContains(response, "open for enrolment yet")
         assert not Enrollment.objects.filter(student=self.bob).exists()
 
     def test_it_hides_a_draft_from_students(self) -> None:
@@ -172,7 +172,7 @@ class EnrolBoxTests(LecternTestCase):
     def test_it_says_paid_enrolment_opens_soon(self) -> None:
         course = CourseFactory.create(teacher=self.alice, paid=True)
         html = self.render_box(self.bob, course)
-        assert "Enrolment opens soon" in html
+        assert "open for enrolment yet" in html
         assert reverse("courses:enroll", args=[course.slug]) not in html
 
     def test_it_tells_the_teacher_it_is_their_course(self) -> None:

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
 from core.http import AuthedRequest
-from courses import selectors
+from courses import selectors, selling
 from courses.services import courses as course_services
 
 
@@ -31,6 +31,7 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
         context["teaching"] = [c for c in teaching if not c.is_archived]
         context["archived"] = [c for c in teaching if c.is_archived]
         context["has_published"] = any(c.published_at for c in teaching)
+        context["selling"] = selling.describe(user)
     if user.is_student or not user.is_teacher:
         context["enrollments"] = list(selectors.student_courses(user))
     return render(request, "courses/dashboard.html", context)

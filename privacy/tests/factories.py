@@ -22,6 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from billing.models import Coupon, CouponRedemption, Purchase
+from billing.tests.kit import seller
 from courses.models import (
     Attendance,
     CalendarFeed,
@@ -304,6 +306,37 @@ def _waitlist_entry(user: User, world: World) -> object:
     return WaitlistEntry.objects.create(course=full, student=user)
 
 
+def _connect_account(user: User, world: World) -> object:
+    return seller(user)
+
+
+def _purchase(user: User, world: World) -> Purchase:
+    course = world.taken_course(user)
+    return Purchase.objects.create(
+        student=user,
+        teacher=world.teacher,
+        course=course,
+        course_title=course.title,
+        connect_account_id="acct_test_world",
+        gross_amount=4900,
+        amount=4900,
+        currency="EUR",
+        application_fee_amount=245,
+        status=Purchase.Status.PAID,
+        paid_at=timezone.now(),
+        checkout_session_id=f"cs_test_world_{user.pk}",
+        payment_intent_id=f"pi_test_world_{user.pk}",
+    )
+
+
+def _coupon_redemption(user: User, world: World) -> object:
+    purchase = Purchase.objects.filter(student=user).first() or _purchase(user, world)
+    coupon = Coupon.objects.create(teacher=world.teacher, code=f"WORLD{user.pk}", percent_off=10)
+    return CouponRedemption.objects.create(
+        coupon=coupon, purchase=purchase, student=user, discount_amount=490, currency="EUR"
+    )
+
+
 FACTORIES: dict[str, Factory] = {
     "accounts.User": _user,
     "privacy.DeletionRequest": _deletion_request,
@@ -334,6 +367,9 @@ FACTORIES: dict[str, Factory] = {
     "files.StoredFile": _stored_file,
     "courses.WaitlistEntry": _waitlist_entry,
     "outbox.OutboundEmail": _outbound_email,
+    "billing.ConnectAccount": _connect_account,
+    "billing.Purchase": _purchase,
+    "billing.CouponRedemption": _coupon_redemption,
 }
 
 

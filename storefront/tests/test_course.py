@@ -86,7 +86,7 @@ class StorefrontTests(LecternTestCase):
         self.login(self.bob)
         html = self.client.get(self.url).content.decode()
         assert "£49.00" in html
-        assert "Enrolment opens soon" in html
+        assert "open for enrolment yet" in html
         assert reverse("courses:enroll", args=["watercolour"]) not in html
 
     def test_it_offers_enrolment_for_a_free_course(self) -> None:

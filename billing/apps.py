@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class BillingConfig(AppConfig):
+    name = "billing"
+    verbose_name = "Billing"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: app modules may load models only once the registry is.
+        from billing import selling
+
+        selling.connect()

@@ -1,0 +1,154 @@
+"""What billing holds about people, and for how long.
+
+- A teacher's Stripe Connect mirror (account id, country, what Stripe still
+  needs) lives while their account does; deleting the account deletes it (the
+  Stripe account itself is the teacher's, at Stripe).
+- Purchases are tax and accounting records. While the buyer's account exists
+  they are theirs to see and download; erasing the account removes the link to
+  them (name and email) and keeps the amounts, course and dates for the tax
+  record. 24 months after a person's latest purchase, their purchases are
+  unlinked in the same way by the retention sweep.
+- Coupon redemptions follow the same 24 months.
+- Stripe's webhook payloads (which carry names and emails) are emptied after
+  30 days; the event row stays, to keep each event processed once.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from billing.models import ConnectAccount, Coupon, CouponRedemption, Purchase, Refund, StripeEvent
+from privacy.registry import Basis, Erasure, Retention, exempt, register, rule
+
+SALES_KEEP = timedelta(days=730)
+EVENT_PAYLOAD_KEEP = timedelta(days=30)
+TAX_REASON = "tax and accounting law: the sale is kept without your name for 24 months"
+
+
+def _anonymise_purchases(user: Any) -> int:
+    now = timezone.now()
+    return Purchase.objects.filter(student=user).update(student=None, anonymised_at=now)
+
+
+def _stale_buyers_purchases() -> QuerySet:
+    """Purchases of people whose latest purchase is more than 24 months old."""
+    latest = (
+        Purchase.objects.filter(student_id=OuterRef("student_id"))
+        .values("student_id")
+        .annotate(last=Max("created_at"))
+        .values("last")
+    )
+    return (
+        Purchase.objects.filter(student__isnull=False)
+        .annotate(latest=Subquery(latest))
+        .filter(latest__lt=timezone.now() - SALES_KEEP)
+    )
+
+
+def _unlink(rows: QuerySet) -> int:
+    return Purchase.objects.filter(pk__in=list(rows.values_list("pk", flat=True))).update(
+        student=None, anonymised_at=timezone.now()
+    )
+
+
+def _anonymise_redemptions(user: Any) -> int:
+    return CouponRedemption.objects.filter(student=user).update(student=None)
+
+
+def _stale_redemptions() -> QuerySet:
+    return CouponRedemption.objects.filter(redeemed_at__lt=timezone.now() - SALES_KEEP)
+
+
+def _old_event_payloads() -> QuerySet:
+    return StripeEvent.objects.filter(received_at__lt=timezone.now() - EVENT_PAYLOAD_KEEP).exclude(
+        payload={}
+    )
+
+
+def _empty_payloads(rows: QuerySet) -> int:
+    return StripeEvent.objects.filter(pk__in=list(rows.values_list("pk", flat=True))).update(
+        payload={}
+    )
+
+
+register(
+    ConnectAccount,
+    category="Payments set-up (Stripe)",
+    purpose="Selling your courses through your own Stripe account: whether Stripe lets you take "
+    "payments and pay out, and what it still needs from you",
+    owner="teacher",
+    fields=[
+        "stripe_account_id",
+        "country",
+        "default_currency",
+        "business_name",
+        "charges_enabled",
+        "payouts_enabled",
+        "details_submitted",
+        "requirements_due",
+        "created_at",
+    ],
+    dated_by="created_at",
+    retention=Retention("While your account exists; your Stripe account itself stays yours"),
+)
+register(
+    Purchase,
+    category="Purchases",
+    purpose="Selling you a course: what you paid, the discount, refunds and the Stripe references "
+    "that prove it",
+    owner="student",
+    fields=[
+        "course_title",
+        "gross_amount",
+        "discount_amount",
+        "amount",
+        "currency",
+        "coupon_code",
+        "refunded_amount",
+        "status",
+        "receipt_url",
+        "created_at",
+        "paid_at",
+        "refunded_at",
+        "checkout_session_id",
+        "payment_intent_id",
+    ],
+    erasure=Erasure.KEEP,
+    eraser=_anonymise_purchases,
+    legal_reason=TAX_REASON,
+    erasure_note="Your name is removed; the amounts, course and dates stay for the tax record",
+    basis=Basis.LEGAL_OBLIGATION,
+    dated_by="created_at",
+    retention=Retention(
+        "24 months after your latest purchase, then kept without your name for the tax record",
+        period=SALES_KEEP,
+        expired=_stale_buyers_purchases,
+        purge=_unlink,
+    ),
+)
+register(
+    CouponRedemption,
+    category="Coupons you used",
+    purpose="Applying a teacher's coupon once per student and within its limits",
+    owner="student",
+    fields=["discount_amount", "currency", "redeemed_at"],
+    erasure=Erasure.ANONYMISE,
+    eraser=_anonymise_redemptions,
+    dated_by="redeemed_at",
+    retention=Retention("24 months", period=SALES_KEEP, expired=_stale_redemptions),
+)
+rule(
+    "Stripe webhook events",
+    description="What Stripe told us about payments and accounts, processed once",
+    retention=Retention(
+        "The event's content is removed after 30 days; its id stays so it is never applied twice",
+        period=EVENT_PAYLOAD_KEEP,
+        expired=_old_event_payloads,
+        purge=_empty_payloads,
+    ),
+)
+exempt(Coupon, reason="A teacher's discount codes: no person's data beyond the teacher's link.")
+exempt(Refund, reason="Part of a purchase; exported and erased with it.")
+exempt(StripeEvent, reason="Swept by its own rule; payloads are emptied after 30 days.")

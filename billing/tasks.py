@@ -1,0 +1,43 @@
+"""Celery tasks of billing: process a Stripe event, and the sweeps that repair what was lost."""
+
+import logging
+
+from celery import Task, shared_task
+
+from billing import reconcile, webhooks
+
+logger = logging.getLogger(__name__)
+
+# Longer waits are left to the periodic job (see outbox.tasks).
+MAX_COUNTDOWN = 10 * 60
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def process_stripe_event_task(self: Task, event_id: str) -> str:
+    """Process one stored Stripe event; after a failure, retry when its back-off has passed."""
+    outcome = webhooks.process(event_id)
+    if (
+        outcome.retry_in is not None
+        and outcome.retry_in <= MAX_COUNTDOWN
+        and not self.request.is_eager
+    ):
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.status
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def requeue_stripe_events_task() -> int:
+    """Enqueue every stored event whose attempt is due or whose worker vanished."""
+    ids = webhooks.due_event_ids()
+    for event_id in ids:
+        try:
+            process_stripe_event_task.delay(event_id)
+        except Exception:
+            logger.exception("Couldn't enqueue Stripe event %s; the next run will", event_id)
+    return len(ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def reconcile_payments_task() -> dict[str, int]:
+    """Ask Stripe about purchases pending too long and accounts not heard of for a day."""
+    return reconcile.run()

@@ -1,0 +1,196 @@
+"""Stripe's webhook events: stored once, then processed by a task, in any order, any times.
+
+1. `receive` verifies the signature with the SDK (`billing.client.verify_event`)
+   and inserts a `StripeEvent` under its unique event id. A duplicate inserts
+   nothing and is answered 200 like the first. The task is enqueued once the
+   row commits (`outbox.services.enqueue_task_on_commit`).
+2. `process(event_id)` claims the row with a conditional update (pending and
+   due, or processing with a lease that ran out → processing), dispatches by
+   type to `billing.services`, and records done, or the error and the next
+   attempt. Handlers lock the rows they change and check their state first,
+   so a second delivery finds its work done, and compare Stripe's own
+   timestamps and amounts, never arrival order.
+3. `requeue_due` (periodic) enqueues rows whose attempt is due or whose
+   worker vanished. Staff can replay any event from the admin.
+
+Types Lectern doesn't act on (`payment_intent.created`, `transfer.created`,
+`application_fee.created`...) are stored and marked done.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from billing import services
+from billing.client import PaymentServiceError
+from billing.models import ConnectAccount, StripeEvent
+from core import jobs
+from outbox import services as outbox
+
+log = logging.getLogger(__name__)
+
+PROCESS_TASK = "billing.tasks.process_stripe_event_task"
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 12
+MAX_BACKOFF = timedelta(hours=3)
+
+
+@dataclass(frozen=True)
+class Received:
+    event: StripeEvent
+    duplicate: bool
+
+
+def receive(*, event: dict[str, Any], source: str) -> Received:
+    """Store a verified event once and enqueue its processing after commit."""
+    created_at = services.stripe_time(event.get("created"))
+    row = StripeEvent(
+        event_id=event["id"],
+        type=event.get("type") or "",
+        source=source,
+        account=event.get("account") or "",
+        livemode=bool(event.get("livemode")),
+        stripe_created_at=created_at,
+        payload=event,
+    )
+    try:
+        with transaction.atomic():
+            row.save()
+            outbox.enqueue_task_on_commit(jobs.task(PROCESS_TASK), row.event_id)
+    except IntegrityError:
+        return Received(StripeEvent.objects.get(event_id=event["id"]), duplicate=True)
+    return Received(row, duplicate=False)
+
+
+# --- Processing ------------------------------------------------------------------------------
+
+
+def _account_updated(event: StripeEvent, obj: dict[str, Any]) -> None:
+    if ConnectAccount.objects.filter(stripe_account_id=obj["id"]).exists():
+        services.apply_account_state(account_id=obj["id"], data=obj, at=event.stripe_created_at)
+
+
+def _session_completed(event: StripeEvent, obj: dict[str, Any]) -> None:
+    services.session_completed(session=obj)
+
+
+def _async_failed(event: StripeEvent, obj: dict[str, Any]) -> None:
+    services.payment_failed(session=obj)
+
+
+def _session_expired(event: StripeEvent, obj: dict[str, Any]) -> None:
+    services.session_expired(session=obj)
+
+
+def _charge_refunded(event: StripeEvent, obj: dict[str, Any]) -> None:
+    services.charge_refunded(charge=obj)
+
+
+def _refund(event: StripeEvent, obj: dict[str, Any]) -> None:
+    services.refund_updated(refund=obj)
+
+
+def _dispute_created(event: StripeEvent, obj: dict[str, Any]) -> None:
+    services.dispute_opened(dispute=obj)
+
+
+def _dispute_closed(event: StripeEvent, obj: dict[str, Any]) -> None:
+    services.dispute_closed(dispute=obj)
+
+
+HANDLERS: dict[str, Callable[[StripeEvent, dict[str, Any]], None]] = {
+    "account.updated": _account_updated,
+    "checkout.session.completed": _session_completed,
+    "checkout.session.async_payment_succeeded": _session_completed,
+    "checkout.session.async_payment_failed": _async_failed,
+    "checkout.session.expired": _session_expired,
+    "charge.refunded": _charge_refunded,
+    "refund.created": _refund,
+    "refund.updated": _refund,
+    "charge.refund.updated": _refund,
+    "charge.dispute.created": _dispute_created,
+    "charge.dispute.closed": _dispute_closed,
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    retry_in: int | None = None  # seconds until the next attempt, after a failure
+
+
+def process(event_id: str) -> Outcome:
+    """Claim the event, run its handler and record how it went."""
+    now = timezone.now()
+    claimable = Q(status=StripeEvent.Status.PENDING, next_attempt_at__lte=now) | Q(
+        status=StripeEvent.Status.PROCESSING, lease_until__lt=now
+    )
+    claimed = StripeEvent.objects.filter(claimable, event_id=event_id).update(
+        status=StripeEvent.Status.PROCESSING,
+        lease_until=now + LEASE,
+        attempts=F("attempts") + 1,
+    )
+    if not claimed:
+        return Outcome("skipped")
+    event = StripeEvent.objects.get(event_id=event_id)
+    attempt = event.attempts
+    handler = HANDLERS.get(event.type)
+    obj = (event.payload.get("data") or {}).get("object") or {}
+    try:
+        if handler is not None:
+            handler(event, obj)
+    except Exception as error:  # recorded on the row and retried; nothing is lost
+        if not isinstance(error, PaymentServiceError):
+            log.exception("Stripe event %s (%s) failed", event.event_id, event.type)
+        return _record_failure(event, attempt, error)
+    StripeEvent.objects.filter(event_id=event_id, attempts=attempt).update(
+        status=StripeEvent.Status.DONE,
+        processed_at=timezone.now(),
+        lease_until=None,
+        last_error="",
+    )
+    return Outcome("done")
+
+
+def _record_failure(event: StripeEvent, attempt: int, error: Exception) -> Outcome:
+    wait = min(MAX_BACKOFF, timedelta(minutes=2 ** (attempt - 1)))
+    gave_up = attempt >= MAX_ATTEMPTS
+    StripeEvent.objects.filter(pk=event.pk, attempts=attempt).update(
+        status=StripeEvent.Status.FAILED if gave_up else StripeEvent.Status.PENDING,
+        next_attempt_at=timezone.now() + wait,
+        lease_until=None,
+        last_error=f"{type(error).__name__}: {error}"[:2000],
+    )
+    if gave_up:
+        return Outcome("failed")
+    return Outcome("pending", retry_in=int(wait.total_seconds()))
+
+
+def due_event_ids(limit: int = 500) -> list[str]:
+    """Events whose attempt is due, or whose worker vanished mid-way."""
+    now = timezone.now()
+    due = Q(status=StripeEvent.Status.PENDING, next_attempt_at__lte=now) | Q(
+        status=StripeEvent.Status.PROCESSING, lease_until__lt=now
+    )
+    return list(
+        StripeEvent.objects.filter(due)
+        .order_by("stripe_created_at")
+        .values_list("event_id", flat=True)[:limit]
+    )
+
+
+def replay(*, events: Any) -> int:
+    """Process these events again (staff, from the admin): handlers are safe to repeat."""
+    ids = list(events.values_list("event_id", flat=True))
+    StripeEvent.objects.filter(event_id__in=ids).exclude(
+        status=StripeEvent.Status.PROCESSING
+    ).update(status=StripeEvent.Status.PENDING, next_attempt_at=timezone.now(), attempts=0)
+    for event_id in ids:
+        outbox.enqueue_task_on_commit(jobs.task(PROCESS_TASK), event_id)
+    return len(ids)
