@@ -25,8 +25,9 @@ per refund, whatever Stripe sends twice.
 import logging
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from allauth.account.adapter import get_adapter
 from django.conf import settings
@@ -183,7 +184,7 @@ def coupon_refusal(coupon: Coupon, course: Course, student: Any, at: datetime | 
         return "This code isn't valid yet."
     if coupon.expires_at and at >= coupon.expires_at:
         return "This code has expired."
-    if coupon.max_redemptions is not None and coupon.times_redeemed >= coupon.max_redemptions:
+    if coupon.max_redemptions is not None and _uses(coupon) >= coupon.max_redemptions:
         return "This code has been used up."
     if coupon.amount_off is not None and coupon.currency != course.currency:
         return "This code is for another currency."
@@ -195,6 +196,14 @@ def coupon_refusal(coupon: Coupon, course: Course, student: Any, at: datetime | 
     ):
         return "You've used this code already."
     return ""
+
+
+def _uses(coupon: Coupon) -> int:
+    """Uses so far: redeemed, plus checkouts still open with it (each may yet be paid)."""
+    open_checkouts = Purchase.objects.filter(
+        coupon=coupon, status=Status.PENDING, expires_at__gt=timezone.now()
+    ).count()
+    return coupon.times_redeemed + open_checkouts
 
 
 def quote(*, course: Course, code: str = "", student: Any = None) -> Quote:
@@ -220,6 +229,45 @@ def discount_for(coupon: Coupon, gross: int) -> int:
     if step > 1 and discount < gross:
         discount = discount // step * step  # Stripe charges whole krónur only
     return min(gross, discount)
+
+
+class CouponTakenError(Exception):
+    pass
+
+
+def save_coupon(*, teacher: User, coupon: Coupon | None, data: dict[str, Any]) -> Coupon:
+    """Create or change one of the teacher's coupons from a cleaned `CouponForm`.
+
+    Days are the teacher's own: a coupon valid until the 31st works until
+    midnight at the end of the 31st where they live. Codes are unique per
+    teacher whatever their case; a clash raises CouponTakenError.
+    """
+    zone = teacher_zone(teacher)
+    starts, ends = data.get("starts_on"), data.get("ends_on")
+    coupon = coupon or Coupon(teacher=teacher)
+    coupon.code = data["code"]
+    coupon.course = data.get("course_obj")
+    coupon.percent_off = data.get("percent_off")
+    coupon.amount_off = data.get("amount_off")
+    coupon.currency = data.get("currency") or "" if coupon.amount_off is not None else ""
+    coupon.starts_at = datetime.combine(starts, time.min, zone) if starts else None
+    coupon.expires_at = datetime.combine(ends + timedelta(days=1), time.min, zone) if ends else None
+    coupon.max_redemptions = data.get("max_redemptions")
+    coupon.once_per_student = bool(data.get("once_per_student"))
+    coupon.active = bool(data.get("active"))
+    try:
+        with transaction.atomic():
+            coupon.save()
+    except IntegrityError as error:
+        raise CouponTakenError(f"You already have a code “{coupon.code}”.") from error
+    return coupon
+
+
+def teacher_zone(user: Any) -> ZoneInfo:
+    try:
+        return ZoneInfo(user.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 # --- Buying ----------------------------------------------------------------------------------
@@ -256,10 +304,14 @@ def start_checkout(*, course: Course, student: User, code: str = "", base_url: s
     them at once, without Stripe.
     """
     pending = Purchase.objects.filter(student=student, course=course, status=Status.PENDING).first()
-    if pending is not None and pending.checkout_url and not _lapsed(pending):
+    same_code = pending is not None and pending.coupon_code.lower() == code.strip().lower()
+    if pending is not None and same_code and pending.checkout_url and not _lapsed(pending):
         return Checkout(pending, pending.checkout_url)
     if pending is not None:
         _abandon(pending)
+        pending.refresh_from_db()
+        if pending.status == Status.PAID:  # it was paid just now, after all
+            return Checkout(pending, reverse("courses:course", args=[course.slug]))
     try:
         price = quote(course=course, code=code, student=student)
     except CouponError as error:
@@ -323,6 +375,13 @@ def _hold_and_record(course: Course, student: User, price: Quote) -> Purchase:
             ) from error
         except enrolment.EnrolmentError as error:
             raise CheckoutRefusedError(error.message) from error
+        if price.coupon is not None:
+            # Checked again under the coupon's lock: two buyers of its last use queue here,
+            # and the second sees the first's checkout counted.
+            coupon = Coupon.objects.select_for_update().get(pk=price.coupon.pk)
+            refusal = coupon_refusal(coupon, course, student)
+            if refusal:
+                raise CheckoutRefusedError(refusal)
         try:
             purchase = Purchase.objects.create(
                 student=student,
@@ -377,7 +436,7 @@ def _open_session(purchase: Purchase, course: Course, student: User, base_url: s
     try:
         session = client.create_checkout_session(params, idempotency_key=f"checkout:{purchase.pk}")
     except PaymentServiceError as error:
-        _abandon(purchase, reason=error.message)
+        _mark_abandoned(purchase, error.message)
         raise CheckoutRefusedError(error.message) from error
     Purchase.objects.filter(pk=purchase.pk, status=Status.PENDING).update(
         checkout_session_id=session["id"], checkout_url=session.get("url") or ""
@@ -401,9 +460,23 @@ def purchase_from_token(token: str) -> Purchase | None:
     return Purchase.objects.select_related("course", "student").filter(pk=pk).first()
 
 
-@transaction.atomic
 def _abandon(purchase: Purchase, reason: str = "") -> None:
-    """Give up a pending purchase that has no live session (pending → expired), freeing its seat."""
+    """Give up a pending purchase (pending → expired), freeing its seat.
+
+    Its Checkout Session is expired at Stripe first, so it can't be paid
+    afterwards. If Stripe says it was paid meanwhile, that is recorded instead.
+    """
+    if purchase.checkout_session_id:
+        try:
+            client.expire_checkout_session(purchase.checkout_session_id)
+        except PaymentServiceError:
+            confirm_from_stripe(purchase=purchase)
+            return
+    _mark_abandoned(purchase, reason)
+
+
+@transaction.atomic
+def _mark_abandoned(purchase: Purchase, reason: str) -> None:
     locked = Purchase.objects.select_for_update().get(pk=purchase.pk)
     if locked.status != Status.PENDING:
         return
@@ -615,7 +688,7 @@ def confirm_from_stripe(*, purchase: Purchase) -> Purchase:
         return purchase
     if not purchase.checkout_session_id:
         if purchase.created_at < timezone.now() - timedelta(minutes=CHECKOUT_MINUTES):
-            _abandon(purchase, reason="No checkout was opened.")
+            _mark_abandoned(purchase, "No checkout was opened.")
         return Purchase.objects.get(pk=purchase.pk)
     session = client.retrieve_checkout_session(purchase.checkout_session_id)
     if session.get("status") == "complete":

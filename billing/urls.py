@@ -17,6 +17,8 @@ urlpatterns = [
     path("billing/return/<str:token>/", views.checkout_return, name="checkout_return"),
     path("settings/purchases/", views.purchases, name="purchases"),
     path("billing/sales/<int:pk>/", views.sale, name="sale"),
+    path("billing/coupons/", views.coupons, name="coupons"),
+    path("billing/coupons/<int:pk>/", views.coupon, name="coupon"),
     path("billing/webhooks/stripe/", views.stripe_webhook, name="stripe_webhook"),
     path(
         "billing/webhooks/stripe/connect/",

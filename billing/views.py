@@ -1,6 +1,7 @@
 """Getting paid (Connect), buying a course, the return from Checkout, purchases, sales, webhooks."""
 
 import logging
+from datetime import timedelta
 from typing import Any, cast
 
 from django.conf import settings
@@ -16,10 +17,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts import signup_rules
 from accounts import views as account_views
 from billing import client, services, webhooks
-from billing.forms import BuyForm, ConnectForm, RefundForm, VisitorBuyForm
-from billing.models import Purchase, StripeEvent
+from billing.forms import BuyForm, ConnectForm, CouponForm, RefundForm, VisitorBuyForm
+from billing.models import Coupon, Purchase, StripeEvent
 from core.http import AuthedRequest, Request
-from core.money import format_money
+from core.money import format_money, to_major
 from core.ratelimit import Limit, client_ip, hit, too_many_requests
 from courses import enrolment_policy
 from courses.models import Course
@@ -318,6 +319,78 @@ def sale(request: AuthedRequest, pk: int) -> HttpResponse:
         },
     }
     return render(request, "billing/sale.html", context, status=status)
+
+
+# --- Coupons (teachers) -----------------------------------------------------------------------
+
+
+def _coupon_form(request: AuthedRequest, coupon: Coupon | None = None) -> CouponForm:
+    courses = list(Course.objects.filter(teacher=request.user, archived_at__isnull=True))
+    if coupon is not None and coupon.course is not None and coupon.course not in courses:
+        courses.append(coupon.course)
+    initial = _coupon_initial(request, coupon) if coupon is not None else None
+    data = request.POST if request.method == "POST" else None
+    return CouponForm(data, courses=courses, initial=initial)
+
+
+def _coupon_initial(request: AuthedRequest, coupon: Coupon) -> dict[str, Any]:
+    zone = services.teacher_zone(request.user)
+    percent = coupon.percent_off is not None
+    return {
+        "code": coupon.code,
+        "course": coupon.course_id or "",
+        "kind": "percent" if percent else "amount",
+        "value": coupon.percent_off
+        if percent
+        else to_major(coupon.amount_off or 0, coupon.currency),
+        "currency": coupon.currency,
+        "starts_on": coupon.starts_at.astimezone(zone).date() if coupon.starts_at else None,
+        "ends_on": (coupon.expires_at.astimezone(zone) - timedelta(days=1)).date()
+        if coupon.expires_at
+        else None,
+        "max_redemptions": coupon.max_redemptions,
+        "once_per_student": coupon.once_per_student,
+        "active": coupon.active,
+    }
+
+
+def _save_coupon(request: AuthedRequest, form: CouponForm, coupon: Coupon | None) -> bool:
+    if not form.is_valid():
+        return False
+    try:
+        services.save_coupon(teacher=request.user, coupon=coupon, data=form.cleaned_data)
+    except services.CouponTakenError as error:
+        form.add_error("code", str(error))
+        return False
+    return True
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def coupons(request: AuthedRequest) -> HttpResponse:
+    """The teacher's coupons, and the form to make one."""
+    _teacher_only(request)
+    form = _coupon_form(request)
+    if request.method == "POST" and _save_coupon(request, form, None):
+        messages.success(request, "Coupon created. Share its code with your students.")
+        return redirect("billing:coupons")
+    rows = Coupon.objects.filter(teacher=request.user).select_related("course")
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "billing/coupons.html", {"coupons": rows, "form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def coupon(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Change one of the teacher's coupons (switching it off included)."""
+    _teacher_only(request)
+    found = get_object_or_404(Coupon.objects.select_related("course"), pk=pk, teacher=request.user)
+    form = _coupon_form(request, found)
+    if request.method == "POST" and _save_coupon(request, form, found):
+        messages.success(request, "Coupon saved.")
+        return redirect("billing:coupons")
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "billing/coupon.html", {"coupon": found, "form": form}, status=status)
 
 
 # --- Stripe's webhooks ------------------------------------------------------------------------

@@ -9,7 +9,7 @@ carol have no Stripe account, so nothing here calls Stripe.
 from django.urls import reverse
 
 from billing import services
-from billing.models import Purchase
+from billing.models import Coupon, Purchase
 from billing.tests.kit import seller
 from courses.models import Enrollment
 from courses.tests.factories import CourseFactory
@@ -57,6 +57,9 @@ def build(ctx: Context) -> None:
     )
     ctx.objects["billing_return_url"] = services.return_url(pending)
     sold = CourseFactory.create(teacher=alice, price_amount=5000)
+    ctx.objects["billing_coupon"] = Coupon.objects.create(
+        teacher=alice, code="AUTHZ", percent_off=5
+    )
     ctx.objects["billing_sale"] = Purchase.objects.create(
         student=bob,
         teacher=alice,
@@ -107,6 +110,12 @@ ENTRIES: dict[str, Entry] = {
         get=_owner_only(OK),
         post=_owner_only(BAD_REQUEST),
         url=lambda ctx: reverse("billing:sale", args=[ctx.objects["billing_sale"].pk]),
+    ),
+    "billing:coupons": Entry(get=_teachers(OK), post=_teachers(BAD_REQUEST)),
+    "billing:coupon": Entry(
+        get=_owner_only(OK),
+        post=_owner_only(BAD_REQUEST),
+        url=lambda ctx: reverse("billing:coupon", args=[ctx.objects["billing_coupon"].pk]),
     ),
     "billing:stripe_webhook": Entry(get=everyone(NOT_ALLOWED), post=everyone(BAD_REQUEST)),
     "billing:stripe_connect_webhook": Entry(get=everyone(NOT_ALLOWED), post=everyone(BAD_REQUEST)),

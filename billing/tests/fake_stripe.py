@@ -300,7 +300,9 @@ class FakeStripe:
         if len(parts) == 4 and parts[3] == "expire":
             if parts[2] not in self.sessions:
                 return self._found(self.sessions, parts[2])
-            return 200, self.expire(parts[2])
+            if self.sessions[parts[2]]["status"] != "open":
+                return self._error(400, "Only Checkout Sessions that are open can be expired.")
+            return 200, self._public(self.expire(parts[2]))
         if len(parts) == 2 and parts[0] == "payment_intents":
             status, intent = self._found(self.intents, parts[1])
             if status == 200 and "latest_charge" in (params.get("expand") or []):
