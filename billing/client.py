@@ -138,6 +138,11 @@ def create_refund(
     return _call(client().v1.refunds.create, params, _options(idempotency_key))
 
 
+def retrieve_balance(account_id: str) -> dict[str, Any]:
+    """The connected account's balance: what is available and what is on its way."""
+    return _call(client().v1.balance.retrieve, None, _options(account=account_id))
+
+
 def delete_customer(customer_id: str) -> None:
     _call(client().v1.customers.delete, customer_id)
 

@@ -19,8 +19,19 @@ from typing import Any
 from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from billing import client
 from billing.models import ConnectAccount, Coupon, CouponRedemption, Purchase, Refund, StripeEvent
-from privacy.registry import Basis, Erasure, Retention, exempt, register, rule
+from core.money import format_money
+from privacy.registry import (
+    Basis,
+    DeletionWarning,
+    Erasure,
+    Retention,
+    deletion_warnings,
+    exempt,
+    register,
+    rule,
+)
 
 SALES_KEEP = timedelta(days=730)
 EVENT_PAYLOAD_KEEP = timedelta(days=30)
@@ -152,3 +163,71 @@ rule(
 exempt(Coupon, reason="A teacher's discount codes: no person's data beyond the teacher's link.")
 exempt(Refund, reason="Part of a purchase; exported and erased with it.")
 exempt(StripeEvent, reason="Swept by its own rule; payloads are emptied after 30 days.")
+
+
+def _selling_blockers(user: Any) -> list[DeletionWarning]:
+    """What a teacher must settle before their account can go: disputes, refunds, money held."""
+    account = ConnectAccount.objects.filter(teacher_id=user.pk).first()
+    if account is None:
+        return []
+    blockers = []
+    disputed = Purchase.objects.filter(teacher_id=user.pk, status=Purchase.Status.DISPUTED).count()
+    if disputed:
+        blockers.append(
+            DeletionWarning(
+                "A payment is disputed.",
+                f"{disputed} sale{'s are' if disputed != 1 else ' is'} disputed by the buyer's "
+                "bank: answer from your Stripe dashboard and wait for the outcome.",
+                blocks=True,
+            )
+        )
+    unsettled = Refund.objects.filter(
+        purchase__teacher_id=user.pk, status__in=[Refund.Status.REQUESTED, Refund.Status.PENDING]
+    ).count()
+    open_checkouts = Purchase.objects.filter(
+        teacher_id=user.pk, status=Purchase.Status.PENDING, expires_at__gt=timezone.now()
+    ).count()
+    if unsettled or open_checkouts:
+        blockers.append(
+            DeletionWarning(
+                "Sales are still settling.",
+                "A refund or a student's payment is still in progress: try again in a day.",
+                blocks=True,
+            )
+        )
+    blockers += _balance_blockers(account)
+    return blockers
+
+
+def _balance_blockers(account: ConnectAccount) -> list[DeletionWarning]:
+    if not client.configured():
+        return []
+    try:
+        balance = client.retrieve_balance(account.stripe_account_id)
+    except client.PaymentServiceError:
+        return [
+            DeletionWarning(
+                "Your Stripe balance couldn't be checked.",
+                "Stripe didn't answer just now: try again in a few minutes.",
+                blocks=True,
+            )
+        ]
+    held = [
+        format_money(row["amount"], row["currency"].upper())
+        for key in ("available", "pending")
+        for row in balance.get(key) or []
+        if row.get("amount")
+    ]
+    if not held:
+        return []
+    return [
+        DeletionWarning(
+            "Your Stripe account still holds money.",
+            f"{', '.join(held)} is waiting to be paid out: wait for the payout, or pay it out "
+            "from your Stripe dashboard, then delete the account.",
+            blocks=True,
+        )
+    ]
+
+
+deletion_warnings(_selling_blockers)

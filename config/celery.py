@@ -52,6 +52,17 @@ app.conf.beat_schedule = {
         "task": "notifications.tasks.send_held_emails_task",
         "schedule": crontab(minute="*/5"),
     },
+    # Payments: Stripe events whose processing failed or whose worker vanished, every minute;
+    # purchases pending for 15 minutes and accounts not heard of for a day are checked with
+    # Stripe every ten, repairing what a lost webhook left behind.
+    "requeue-stripe-events": {
+        "task": "billing.tasks.requeue_stripe_events_task",
+        "schedule": crontab(),
+    },
+    "reconcile-payments": {
+        "task": "billing.tasks.reconcile_payments_task",
+        "schedule": crontab(minute="*/10"),
+    },
     "send-notification-digests": {
         "task": "notifications.tasks.send_digests_task",
         "schedule": crontab(minute="3,18,33,48"),

@@ -253,6 +253,20 @@ def erasure_order() -> list[Entry]:
     return [*first, *rest, registry.entries[last]]
 
 
+def _postponed(request_id: int) -> bool:
+    pending = DeletionRequest.objects.filter(pk=request_id, state=State.PENDING).first()
+    if pending is None or pending.user is None:
+        return False
+    blockers = registry.deletion_blockers_for(pending.user)
+    if not blockers:
+        return False
+    DeletionRequest.objects.filter(pk=request_id, state=State.PENDING).update(
+        erase_after=timezone.now() + BLOCKED_RETRY,
+        error="; ".join(f"{b.title} {b.body}" for b in blockers)[:500],
+    )
+    return True
+
+
 def _claim(request_id: int) -> bool:
     now = timezone.now()
     claimable = (
@@ -298,8 +312,18 @@ def _run_step(request_id: int, entry: Entry) -> bool:
     return True
 
 
+BLOCKED_RETRY = timedelta(days=1)
+
+
 def erase(request_id: int) -> None:
-    """Run every eraser in the registry for one request, resuming where it stopped."""
+    """Run every eraser in the registry for one request, resuming where it stopped.
+
+    An erasure that hasn't started waits a day at a time while something must
+    be settled first (`registry.deletion_blockers_for`), such as a teacher's
+    open dispute; the person was told when they asked.
+    """
+    if _postponed(request_id):
+        return
     if not _claim(request_id):
         return
     for entry in erasure_order():

@@ -175,10 +175,17 @@ class Consent:
 
 @dataclass(frozen=True)
 class DeletionWarning:
-    """Something deleting the account does beyond the person's rows, said before they confirm."""
+    """Something deleting the account does beyond the person's rows, said before they confirm.
+
+    A warning that `blocks` is something that must be settled first (a
+    teacher's open dispute, money still in their payments account): the
+    account can't be deleted while it stands, and an erasure already
+    scheduled waits for it.
+    """
 
     title: str
     body: str
+    blocks: bool = False
 
 
 type DeletionWarnings = Callable[[Any], Iterable[DeletionWarning]]
@@ -302,6 +309,10 @@ class Registry:
 
     def deletion_warnings_for(self, user: Any) -> list[DeletionWarning]:
         return [w for source in self.deletion_warning_sources for w in source(user)]
+
+    def deletion_blockers_for(self, user: Any) -> list[DeletionWarning]:
+        """What must be settled before `user`'s account can be deleted."""
+        return [w for w in self.deletion_warnings_for(user) if w.blocks]
 
     def retention_rules(self) -> list[Entry | Rule]:
         """Every entry and standalone rule, in the order the sweep runs them."""

@@ -10,9 +10,13 @@ exactly once, the flow's own among them.
 from typing import Any
 
 from django.core import mail
+from django.test import override_settings
 from django.urls import reverse
 
 from accounts.tests.kit import signup_data
+from billing.models import Purchase
+from billing.tests.fake_stripe import FakeStripe, post_event
+from billing.tests.kit import seller
 from courses.models import Enrollment, WaitlistEntry
 from courses.tests.factories import CourseFactory, EnrollmentFactory
 from messaging import services as messaging
@@ -149,3 +153,18 @@ class MailOutageTests(LecternTestCase):
         )
         email = self.after_recovery("bob@example.com", "Reset your password")
         assert "/accounts/password/reset/key/" in email.body
+
+    def test_a_student_pays_for_a_course(self) -> None:
+        seller(self.alice, account_id="acct_test_alice")
+        CourseFactory.create(teacher=self.alice, slug="kiln", price_amount=9000)
+        with FakeStripe() as stripe, override_settings(STRIPE_API_BASE=stripe.url):
+            stripe.accounts["acct_test_alice"] = {"id": "acct_test_alice", "charges_enabled": True}
+            self.login(self.bob).post(reverse("billing:checkout", args=["kiln"]))
+            purchase = Purchase.objects.get()
+            session = stripe.pay(purchase.checkout_session_id)
+            event = stripe.event("checkout.session.completed", session)
+            response = self.while_mail_is_down(lambda: post_event(self.client, event))
+        assert response.status_code == 200
+        assert Enrollment.objects.filter(student=self.bob, status="active").exists()
+        receipt = self.after_recovery(self.bob.email, "Your receipt")
+        assert "€90.00" in receipt.body

@@ -64,6 +64,9 @@ class FakeStripe:
         self.intents: dict[Any, dict[str, Any]] = {}
         self.charges: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
+        # Connected account id -> its available balance in minor units (/v1/balance).
+        self.balances: dict[str, int] = {}
+        self.current_account = ""
         self.calls: list[dict[str, Any]] = []
         self.idempotent: dict[str, tuple[int, dict[str, Any]]] = {}
         # path -> the error answered once (`fail_next`) or until removed (`failing`).
@@ -249,6 +252,7 @@ class FakeStripe:
             return self.fail_next.pop(path)
         if path in self.failing:
             return self.failing[path]
+        self.current_account = headers.get("Stripe-Account") or ""
         key = headers.get("Idempotency-Key")
         if method == "POST" and key and key in self.idempotent:
             return self.idempotent[key]
@@ -317,6 +321,13 @@ class FakeStripe:
             if amount > charge["amount"] - charge["amount_refunded"]:
                 return self._error(400, "Refund amount is greater than unrefunded amount")
             return 200, self.refund(charge["id"], amount, params.get("metadata"))
+        if parts == ["balance"]:
+            held = self.balances.get(self.current_account, 0)
+            return 200, {
+                "object": "balance",
+                "available": [{"amount": held, "currency": "eur"}],
+                "pending": [{"amount": 0, "currency": "eur"}],
+            }
         if len(parts) == 2 and parts[0] == "customers" and method == "DELETE":
             return 200, {"id": parts[1], "object": "customer", "deleted": True}
         return self._error(404, f"Unrecognized request URL ({method}: {path})")

@@ -16,10 +16,12 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.files.storage import default_storage
 from django.db import connection
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from billing.tests.fake_stripe import FakeStripe
 from files.models import StoredFile
 from files.tests.files_kit import TemporaryStorageMixin
 from privacy import export
@@ -94,6 +96,12 @@ def _rows_referencing(pk: int) -> list[str]:
 
 class EndToEndTests(TemporaryStorageMixin, LecternTestCase):
     def test_it_exports_everything_then_erases_everything(self) -> None:
+        # A teacher's deletion asks Stripe whether their account still holds money.
+        stripe = FakeStripe().__enter__()
+        self.addCleanup(stripe.__exit__)
+        overrides = override_settings(STRIPE_API_BASE=stripe.url)
+        overrides.enable()
+        self.addCleanup(overrides.disable)
         person = TeacherFactory.create(
             email=EMAIL, first_name=FIRST, last_name=LAST, is_student=True
         )

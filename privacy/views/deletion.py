@@ -67,6 +67,8 @@ def delete_account(request: AuthedRequest) -> HttpResponse:
     user = request.user
     form = DeleteAccountForm(request.POST or None, user=user)
     needs_reauth = not user.has_usable_password() and not recently_signed_in(request)
+    warnings = registry.deletion_warnings_for(user)
+    blockers = [warning for warning in warnings if warning.blocks]
     status = 200
     if request.method == "POST":
         verdict = ratelimit.hit(CONFIRM_LIMIT, f"user:{user.pk}")
@@ -74,7 +76,9 @@ def delete_account(request: AuthedRequest) -> HttpResponse:
             return ratelimit.too_many_requests(request, verdict.retry_after)
         if needs_reauth:
             form.add_error(None, "Confirm it's you with Google first, then delete the account.")
-        if not needs_reauth and form.is_valid():
+        for blocker in blockers:
+            form.add_error(None, f"{blocker.title} {blocker.body}")
+        if not needs_reauth and not blockers and form.is_valid():
             deletion.request_deletion(user=user, request=request)
             return redirect("privacy:deletion_scheduled")
         status = 400
@@ -84,7 +88,8 @@ def delete_account(request: AuthedRequest) -> HttpResponse:
         "erased": deletion.erased_categories(),
         "kept": deletion.kept_categories(),
         "cooling_off_days": settings.ACCOUNT_DELETION_COOLING_OFF_DAYS,
-        "warnings": registry.deletion_warnings_for(user),
+        "warnings": warnings,
+        "blocked": bool(blockers),
     }
     return render(request, "privacy/delete_account.html", context, status=status)
 
