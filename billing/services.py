@@ -126,7 +126,9 @@ def _mirror(account: ConnectAccount, data: dict[str, Any], *, at: datetime) -> N
     account.details_submitted = bool(data.get("details_submitted"))
     account.requirements_due = due
     account.disabled_reason = (requirements.get("disabled_reason") or "")[:100]
-    account.stripe_state_at = at
+    # Stripe's event times are whole seconds: an event of the same second as our own
+    # read is applied rather than taken for an older one.
+    account.stripe_state_at = at.replace(microsecond=0)
     account.synced_at = timezone.now()
 
 

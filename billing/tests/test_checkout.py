@@ -1,5 +1,6 @@
 """Buying a course: the seat held, the Checkout Session asked for, the payment recorded once."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.core import mail
@@ -9,13 +10,15 @@ from django.urls import reverse
 from billing.models import Purchase, StripeEvent
 from billing.tests.fake_stripe import FakeStripe, post_event
 from billing.tests.kit import seller
-from courses.models import Enrollment
+from courses.models import Enrollment, WaitlistEntry
 from courses.tests.factories import CourseFactory
 from notifications.models import Notification
 from tests.base import LecternTestCase
 
 
-class CheckoutTests(LecternTestCase):
+class _Buying(LecternTestCase):
+    """alice can sell; her course "glazing" costs €149 and has two seats."""
+
     def setUp(self) -> None:
         self.stripe = FakeStripe().__enter__()
         self.addCleanup(self.stripe.__exit__)
@@ -32,6 +35,8 @@ class CheckoutTests(LecternTestCase):
         client = self.login(user or self.bob)
         return client.post(reverse("billing:checkout", args=["glazing"]), data)
 
+
+class CheckoutTests(_Buying):
     def test_it_holds_a_seat_and_sends_the_student_to_stripe_checkout(self) -> None:
         response = self.buy()
         purchase = Purchase.objects.get()
@@ -182,3 +187,69 @@ class CheckoutTests(LecternTestCase):
         assert response.status_code == 302
         assert Purchase.objects.get().status == "expired"
         assert Enrollment.objects.get(student=self.bob, course=self.course).status == "released"
+
+
+class SettlingLaterTests(_Buying):
+    """Bank debits: the session completes unpaid, and the money arrives (or doesn't) later."""
+
+    def complete_unpaid(self) -> Purchase:
+        self.buy()
+        purchase = Purchase.objects.get()
+        session = self.stripe.pay(purchase.checkout_session_id, settles_later=True)
+        with self.captureOnCommitCallbacks(execute=True):
+            post_event(self.client, self.stripe.event("checkout.session.completed", session))
+        purchase.refresh_from_db()
+        return purchase
+
+    def test_the_seat_stays_held_until_the_payment_settles(self) -> None:
+        purchase = self.complete_unpaid()
+        assert purchase.status == "pending"
+        seat = Enrollment.objects.get(student=self.bob, course=self.course)
+        assert seat.status == "held"
+        assert seat.hold_expires_at is not None
+        assert seat.hold_expires_at > purchase.created_at + timedelta(days=13)
+        session = self.stripe.settle(purchase.checkout_session_id)
+        event = self.stripe.event("checkout.session.async_payment_succeeded", session)
+        with self.captureOnCommitCallbacks(execute=True):
+            post_event(self.client, event)
+        purchase.refresh_from_db()
+        assert purchase.status == "paid"
+        seat.refresh_from_db()
+        assert seat.status == "active"
+
+    def test_a_payment_that_fails_later_frees_the_seat(self) -> None:
+        purchase = self.complete_unpaid()
+        session = self.stripe.sessions[purchase.checkout_session_id]
+        event = self.stripe.event("checkout.session.async_payment_failed", session)
+        with self.captureOnCommitCallbacks(execute=True):
+            post_event(self.client, event)
+        purchase.refresh_from_db()
+        assert purchase.status == "failed"
+        seat = Enrollment.objects.get(student=self.bob, course=self.course)
+        assert seat.status == "released"
+        assert not [m for m in mail.outbox if "receipt" in m.subject.lower()]
+
+
+class PaidWaitlistTests(_Buying):
+    def test_a_freed_seat_is_held_for_the_first_waiting_student_to_buy(self) -> None:
+        self.course.capacity = 1
+        self.course.save()
+        self.buy(self.bob)
+        purchase = Purchase.objects.get()
+        dave = self.new_client(self.dave)
+        response = dave.post(reverse("courses:join_waitlist", args=["glazing"]))
+        assert response.status_code == 302
+        assert WaitlistEntry.objects.filter(student=self.dave).exists()
+        session = self.stripe.expire(purchase.checkout_session_id)
+        with self.captureOnCommitCallbacks(execute=True):
+            post_event(self.client, self.stripe.event("checkout.session.expired", session))
+        seat = Enrollment.objects.get(student=self.dave, course=self.course)
+        assert (seat.status, seat.hold_reason) == ("held", "payment")
+        offer = [m for m in mail.outbox if m.to == [self.dave.email]]
+        assert any("A seat is waiting for you" in m.subject for m in offer)
+        # Dave buys the seat kept for him, although the course is otherwise full.
+        bought = dave.post(reverse("billing:checkout", args=["glazing"]))
+        assert bought["Location"].startswith(self.stripe.url)
+        # Bob can't take it back meanwhile.
+        again = self.buy(self.bob)
+        assert again["Location"] == self.course.get_absolute_url()
