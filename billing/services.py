@@ -479,14 +479,24 @@ def _abandon(purchase: Purchase, reason: str = "") -> None:
 
 @transaction.atomic
 def _mark_abandoned(purchase: Purchase, reason: str) -> None:
-    locked = Purchase.objects.select_for_update().get(pk=purchase.pk)
-    if locked.status != Status.PENDING:
-        return
-    locked.status = Status.EXPIRED
-    locked.failed_at = timezone.now()
-    locked.failure_reason = reason[:200]
-    locked.save(update_fields=["status", "failed_at", "failure_reason", "updated_at"])
-    _release_seat(locked)
+    _end_unpaid(purchase.pk, Status.EXPIRED, reason)
+
+
+def _end_unpaid(purchase_id: int | None, status: str, reason: str) -> Purchase | None:
+    """Close a purchase still pending (→ failed or abandoned) and free its seat.
+
+    Called inside a transaction. A purchase that is no longer pending (paid,
+    or closed already) is returned as it is.
+    """
+    purchase = _lock(purchase_id) if purchase_id else None
+    if purchase is None or purchase.status != Status.PENDING:
+        return purchase
+    purchase.status = status
+    purchase.failed_at = timezone.now()
+    purchase.failure_reason = reason[:200]
+    purchase.save(update_fields=["status", "failed_at", "failure_reason", "updated_at"])
+    _release_seat(purchase)
+    return purchase
 
 
 def _release_seat(purchase: Purchase) -> None:
@@ -558,31 +568,15 @@ def session_completed(*, session: dict[str, Any]) -> Purchase | None:
 @transaction.atomic
 def payment_failed(*, session: dict[str, Any]) -> Purchase | None:
     """A payment that settles later failed after all (pending → failed): the seat is freed."""
-    purchase_id = purchase_id_in(session)
-    purchase = _lock(purchase_id) if purchase_id else None
-    if purchase is None or purchase.status != Status.PENDING:
-        return purchase
-    purchase.status = Status.FAILED
-    purchase.failed_at = timezone.now()
-    purchase.failure_reason = "The payment didn't go through."
-    purchase.save(update_fields=["status", "failed_at", "failure_reason", "updated_at"])
-    _release_seat(purchase)
-    return purchase
+    return _end_unpaid(purchase_id_in(session), Status.FAILED, "The payment didn't go through.")
 
 
 @transaction.atomic
 def session_expired(*, session: dict[str, Any]) -> Purchase | None:
     """The buyer never paid and the session ran out (pending → abandoned): the seat is freed."""
-    purchase_id = purchase_id_in(session)
-    purchase = _lock(purchase_id) if purchase_id else None
-    if purchase is None or purchase.status != Status.PENDING:
-        return purchase
-    purchase.status = Status.EXPIRED
-    purchase.failed_at = timezone.now()
-    purchase.failure_reason = "The checkout expired before it was paid."
-    purchase.save(update_fields=["status", "failed_at", "failure_reason", "updated_at"])
-    _release_seat(purchase)
-    return purchase
+    return _end_unpaid(
+        purchase_id_in(session), Status.EXPIRED, "The checkout expired before it was paid."
+    )
 
 
 def _fulfil(purchase: Purchase, *, hold: Enrollment | None, paid: dict[str, Any]) -> None:
