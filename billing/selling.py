@@ -25,9 +25,11 @@ def describe(teacher: Any) -> selling.Selling | None:
         return None
     account = ConnectAccount.objects.filter(teacher_id=teacher.pk).first()
     url = reverse("billing:connect")
+    links = (("Sales", reverse("billing:sales")), ("Coupons", reverse("billing:coupons")))
     if account is None:
-        return selling.Selling(False, "Payments go straight to your own Stripe account.", url)
-    return selling.Selling(account.can_sell, account.state_words, url)
+        words = "Payments go straight to your own Stripe account."
+        return selling.Selling(False, words, url, links)
+    return selling.Selling(account.can_sell, account.state_words, url, links)
 
 
 def connect() -> None:

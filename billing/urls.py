@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import views
+from billing import sales_views, views
 
 app_name = "billing"
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("c/<slug:slug>/price/", views.price, name="price"),
     path("billing/return/<str:token>/", views.checkout_return, name="checkout_return"),
     path("settings/purchases/", views.purchases, name="purchases"),
+    path("billing/sales/", sales_views.sales_page, name="sales"),
+    path("billing/sales/export.csv", sales_views.sales_export, name="sales_export"),
     path("billing/sales/<int:pk>/", views.sale, name="sale"),
     path("billing/coupons/", views.coupons, name="coupons"),
     path("billing/coupons/<int:pk>/", views.coupon, name="coupon"),

@@ -25,6 +25,7 @@ class Selling:
     can_sell: bool
     words: str  # in plain words: "Finish setting up Stripe: 2 details needed."
     url: str  # where they set it up
+    links: tuple[tuple[str, str], ...] = ()  # (label, url) of the pages about their sales
 
 
 @dataclass

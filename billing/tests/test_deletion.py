@@ -1,6 +1,7 @@
 """A teacher's account can't be deleted while their sales aren't settled; buyers are unnamed."""
 
 from datetime import timedelta
+from typing import Any
 
 from django.core import mail
 from django.test import override_settings
@@ -40,7 +41,7 @@ class SellerDeletionTests(LecternTestCase):
             payment_intent_id="pi_test_sold",
         )
 
-    def delete(self) -> object:
+    def delete(self) -> Any:
         return self.login(self.alice).post(
             reverse("privacy:delete_account"), {"password": PASSWORD, "confirm": "on"}
         )
