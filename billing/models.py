@@ -201,9 +201,17 @@ class Purchase(models.Model):
         return f"{self.course_title} ({self.get_status_display()})"
 
     @property
+    def fee_kept(self) -> int:
+        """The platform's fee on what wasn't refunded: a refund gives the fee back in proportion."""
+        if not self.amount:
+            return 0
+        fee = self.application_fee_amount
+        return fee - fee * self.refunded_amount // self.amount
+
+    @property
     def net_amount(self) -> int:
-        """What the teacher keeps: charged, less refunds and the platform's fee."""
-        return max(0, self.amount - self.refunded_amount - self.application_fee_amount)
+        """What the teacher keeps: charged, less refunds and the fee kept on the rest."""
+        return max(0, self.amount - self.refunded_amount - self.fee_kept)
 
     @property
     def refundable_amount(self) -> int:

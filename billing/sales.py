@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import Any
 
 from django.db.models import Count, F, IntegerField, QuerySet, Sum
-from django.db.models.functions import Coalesce, Greatest, TruncMonth
+from django.db.models.functions import Coalesce, Greatest, NullIf, TruncMonth
 
 from accounts.models import User
 from billing.models import Purchase
@@ -33,13 +33,19 @@ SOLD = (Status.PAID, Status.PARTIALLY_REFUNDED, Status.REFUNDED, Status.DISPUTED
 PAGE_SIZE = 25
 MONTHS = 12
 
+# `Purchase.fee_kept` in SQL: a refund gives the fee back in proportion (integer division,
+# as in Python, on both PostgreSQL and SQLite).
+_FEE_KEPT = F("application_fee_amount") - Coalesce(
+    F("application_fee_amount") * F("refunded_amount") / NullIf(F("amount"), 0), 0
+)
+
 _FIGURES: dict[str, Any] = {
     "gross": Sum("amount"),
     "refunded": Sum("refunded_amount"),
-    "fees": Sum("application_fee_amount"),
+    "fees": Sum(_FEE_KEPT, output_field=IntegerField()),
     "net": Sum(
         Greatest(
-            F("amount") - F("refunded_amount") - F("application_fee_amount"),
+            F("amount") - F("refunded_amount") - _FEE_KEPT,
             0,
             output_field=IntegerField(),
         )
@@ -261,7 +267,7 @@ def csv_rows(teacher: User, chosen: SalesFilter, zone: tzinfo) -> Iterator[list[
             str(to_major(sale.discount_amount, code)),
             _cell(sale.coupon_code),
             str(to_major(sale.amount, code)),
-            str(to_major(sale.application_fee_amount, code)),
+            str(to_major(sale.fee_kept, code)),
             str(to_major(sale.refunded_amount, code)),
             str(to_major(sale.net_amount, code)),
             str(sale.get_status_display()),
@@ -336,12 +342,15 @@ class BarChart:
 
 def month_chart(months: list[MonthFigures], code: str) -> ColumnChart:
     """Lay out one column of net revenue per month, on a scale with round steps."""
-    step, top = _scale(max((m.figures.net for m in months), default=0))
+    largest = max((m.figures.net for m in months), default=0)
+    step, top = _scale(largest)
+    # With nothing earned the axis shows its zero alone, not a made-up top.
     ticks = [
         Tick(
             round(PLOT_TOP + PLOT_HEIGHT - PLOT_HEIGHT * value / top, 2), _round_money(value, code)
         )
         for value in range(0, top + 1, step)
+        if value == 0 or largest > 0
     ]
     slot = 100 / max(len(months), 1)
     columns = []

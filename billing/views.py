@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_countries import countries
 
 from accounts import signup_rules
 from accounts import views as account_views
@@ -66,7 +67,12 @@ def connect(request: AuthedRequest) -> HttpResponse:
             else:
                 return _to_onboarding(request, account)
         status = 400
-    context = {"account": account, "form": form, "payments_on": client.configured()}
+    context = {
+        "account": account,
+        "country": countries.name(account.country) if account else "",
+        "form": form,
+        "payments_on": client.configured(),
+    }
     return render(request, "billing/connect.html", context, status=status)
 
 
@@ -313,7 +319,7 @@ def sale(request: AuthedRequest, pk: int) -> HttpResponse:
             "gross": format_money(purchase.gross_amount, purchase.currency),
             "discount": format_money(purchase.discount_amount, purchase.currency),
             "amount": format_money(purchase.amount, purchase.currency),
-            "fee": format_money(purchase.application_fee_amount, purchase.currency),
+            "fee": format_money(purchase.fee_kept, purchase.currency),
             "refunded": format_money(purchase.refunded_amount, purchase.currency),
             "net": format_money(purchase.net_amount, purchase.currency),
         },

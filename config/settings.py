@@ -7,6 +7,7 @@ outside DEBUG, and every integration stays off until its variables are set.
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -405,6 +406,17 @@ if not DEBUG:
     # submitting it stays a deliberate step for whoever owns the domain.
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
+# Forms may lead to Google's sign-in and to Stripe (Checkout, Connect onboarding, the
+# Express dashboard), and to the Stripe-compatible server named in STRIPE_API_BASE.
+_FORM_TARGETS = [
+    "https://accounts.google.com",
+    "https://checkout.stripe.com",
+    "https://connect.stripe.com",
+]
+if STRIPE_API_BASE:
+    _base = urlsplit(STRIPE_API_BASE)
+    _FORM_TARGETS.append(f"{_base.scheme}://{_base.netloc}")
+
 # No page talks to a third party: everything is served from our own origin.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -413,7 +425,7 @@ SECURE_CSP = {
     "img-src": [CSP.SELF, "data:"],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
-    "form-action": [CSP.SELF, "https://accounts.google.com"],
+    "form-action": [CSP.SELF, *_FORM_TARGETS],
     "frame-ancestors": [CSP.NONE],
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],

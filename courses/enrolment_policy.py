@@ -99,8 +99,8 @@ class Offer(StrEnum):
 _STUDENT_WORDS = {
     Closed.TEACHER_INACTIVE: "This course isn't available.",
     Closed.ARCHIVED: "This course has ended and no longer takes enrolments.",
-    Closed.DRAFT: "This course open for enrolment yet.",
-    Closed.PAID: "This course open for enrolment yet.",
+    Closed.DRAFT: "This course isn't open for enrolment yet.",
+    Closed.PAID: "This course isn't open for enrolment yet.",
 }
 _TEACHER_WORDS = {
     Closed.TEACHER_INACTIVE: "Your account is switched off, so nobody can see or join this course.",

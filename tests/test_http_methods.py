@@ -35,7 +35,9 @@ OURS = [pattern for pattern in PATTERNS if pattern.view.startswith(OUR_APPS)]
 
 def test_it_finds_our_views() -> None:
     assert len(OURS) > 50
-    assert {"storefront:course", "dashboard", "files:download", "billing:checkout"} <= {p.key for p in OURS}
+    assert {"storefront:course", "dashboard", "files:download", "billing:checkout"} <= {
+        p.key for p in OURS
+    }
 
 
 @pytest.mark.parametrize("pattern", OURS, ids=lambda p: p.key)

@@ -253,3 +253,11 @@ class PaidWaitlistTests(_Buying):
         # Bob can't take it back meanwhile.
         again = self.buy(self.bob)
         assert again["Location"] == self.course.get_absolute_url()
+
+
+class PageTests(LecternTestCase):
+    def test_forms_may_lead_to_stripe_checkout_and_onboarding(self) -> None:
+        policy = self.client.get(reverse("account_login"))["Content-Security-Policy"]
+        form_action = next(p for p in policy.split(";") if p.strip().startswith("form-action"))
+        assert "https://checkout.stripe.com" in form_action
+        assert "https://connect.stripe.com" in form_action

@@ -97,9 +97,10 @@ class SalesPageTests(LecternTestCase):
 
         totals = self.reports()["EUR"].totals
 
-        assert (totals.gross, totals.refunded, totals.fees) == (15000, 6000, 750)
-        # 5000 - 1000 - 250, 0 (not -250) for the full refund, 5000 - 250.
-        assert totals.net == 3750 + 0 + 4750
+        # A refund gives the fee back in proportion: 250 - 50, 0 for the full refund, 250.
+        assert (totals.gross, totals.refunded, totals.fees) == (15000, 6000, 450)
+        # 5000 - 1000 - 200, 0 for the full refund, 5000 - 250.
+        assert totals.net == 3800 + 0 + 4750
         assert (totals.sales, totals.students) == (3, 2)
 
     def test_it_leaves_out_purchases_that_were_never_paid(self) -> None:
@@ -317,9 +318,9 @@ class SalesExportTests(LecternTestCase):
             "10.00",
             "SPRING",
             "40.00",
-            "2.00",
+            "1.75",  # the fee on what wasn't refunded: 2.00 less 2.00 * 5 / 40
             "5.00",
-            "33.00",
+            "33.25",
             "Partially refunded",
         ]
 

@@ -10,6 +10,7 @@ from privacy import documents, services
 from privacy import subprocessors as privacy_subprocessors
 from privacy.forms import AcceptPoliciesForm
 from privacy.middleware import SESSION_KEY
+from privacy.models import PolicyAcceptance
 
 
 @require_safe
@@ -41,7 +42,16 @@ def accept_policies(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "privacy/accept.html",
-        {"form": form, "pending": pending, "next": next_url},
+        {
+            "form": form,
+            "pending": pending,
+            "next": next_url,
+            # Someone invited, or who registered or paid with just a name and an email,
+            # meets the policies here for the first time.
+            "first_time": not PolicyAcceptance.objects.filter(
+                user_id=request.user.pk or 0
+            ).exists(),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
