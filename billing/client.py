@@ -143,10 +143,6 @@ def retrieve_balance(account_id: str) -> dict[str, Any]:
     return _call(client().v1.balance.retrieve, None, _options(account=account_id))
 
 
-def delete_customer(customer_id: str) -> None:
-    _call(client().v1.customers.delete, customer_id)
-
-
 # --- Webhooks ------------------------------------------------------------------------------
 
 
