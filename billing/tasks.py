@@ -26,6 +26,12 @@ def process_stripe_event_task(self: Task, event_id: str) -> str:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
+def drain_stripe_events_task() -> int:
+    """Process every stored Stripe event that is due, oldest first (see billing.webhooks)."""
+    return webhooks.drain()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def requeue_stripe_events_task() -> int:
     """Enqueue every stored event whose attempt is due or whose worker vanished."""
     ids = webhooks.due_event_ids()

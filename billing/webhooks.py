@@ -1,28 +1,36 @@
 """Stripe's webhook events: stored once, then processed by a task, in any order, any times.
 
 1. `receive` verifies the signature with the SDK (`billing.client.verify_event`)
-   and inserts a `StripeEvent` under its unique event id. A duplicate inserts
-   nothing and is answered 200 like the first. The task is enqueued once the
-   row commits (`outbox.services.enqueue_task_on_commit`).
-2. `process(event_id)` claims the row with a conditional update (pending and
+   and inserts a `StripeEvent` under its unique event id, in one statement
+   that commits on its own: once Stripe hears 200 the event is on disk. A
+   duplicate inserts nothing and is answered 200 like the first.
+2. Once it is stored, the processor is woken: `drain_task` runs every stored
+   event that is due, oldest first. A burst of events wakes it once, not once
+   per event: the first event sets a flag in the cache and enqueues the task,
+   later ones find the flag up; the task lowers the flag before it looks for
+   events, so an event stored after it looked wakes it again. Publishing a
+   Celery message per event cost more than storing the event.
+3. `process(event_id)` claims the row with a conditional update (pending and
    due, or processing with a lease that ran out → processing), dispatches by
    type to `billing.services`, and records done, or the error and the next
    attempt. Handlers lock the rows they change and check their state first,
    so a second delivery finds its work done, and compare Stripe's own
    timestamps and amounts, never arrival order.
-3. `requeue_due` (periodic) enqueues rows whose attempt is due or whose
-   worker vanished. Staff can replay any event from the admin.
+4. A periodic job enqueues rows whose attempt is due or whose worker vanished
+   (a lost wake-up included). Staff can replay any event from the admin.
 
 Types Lectern doesn't act on (`payment_intent.created`, `transfer.created`,
 `application_fee.created`...) are stored and marked done.
 """
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -36,6 +44,11 @@ from outbox import services as outbox
 log = logging.getLogger(__name__)
 
 PROCESS_TASK = "billing.tasks.process_stripe_event_task"
+DRAIN_TASK = "billing.tasks.drain_stripe_events_task"
+WAKE_KEY = "billing:stripe-events:wake"
+# A wake-up whose task was lost is retried after this long by the next event (the
+# periodic job picks the events up anyway).
+WAKE_SECONDS = 30
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
 MAX_BACKOFF = timedelta(hours=3)
@@ -48,7 +61,7 @@ class Received:
 
 
 def receive(*, event: dict[str, Any], source: str) -> Received:
-    """Store a verified event once and enqueue its processing after commit."""
+    """Store a verified event once and wake the processor."""
     created_at = services.stripe_time(event.get("created"))
     row = StripeEvent(
         event_id=event["id"],
@@ -59,13 +72,33 @@ def receive(*, event: dict[str, Any], source: str) -> Received:
         stripe_created_at=created_at,
         payload=event,
     )
+    # On its own the INSERT is one statement that commits itself; inside a transaction
+    # (a test's) a savepoint keeps a duplicate from breaking it.
+    inside = transaction.get_connection().in_atomic_block
     try:
-        with transaction.atomic():
-            row.save()
-            outbox.enqueue_task_on_commit(jobs.task(PROCESS_TASK), row.event_id)
+        with transaction.atomic() if inside else contextlib.nullcontext():
+            row.save(force_insert=True)
     except IntegrityError:
         return Received(StripeEvent.objects.get(event_id=event["id"]), duplicate=True)
+    wake_processor()
     return Received(row, duplicate=False)
+
+
+def wake_processor() -> None:
+    """Enqueue `drain_task` once the stored event commits, unless it is woken already."""
+    if cache.add(WAKE_KEY, 1, timeout=WAKE_SECONDS):
+        outbox.enqueue_task_on_commit(jobs.task(DRAIN_TASK))
+
+
+def drain(limit: int = 500) -> int:
+    """Process every stored event that is due, oldest first; return how many were run."""
+    cache.delete(WAKE_KEY)  # before looking: an event stored from now on wakes us again
+    ids = due_event_ids(limit)
+    for event_id in ids:
+        process(event_id)
+    if len(ids) == limit:
+        wake_processor()
+    return len(ids)
 
 
 # --- Processing ------------------------------------------------------------------------------
