@@ -518,7 +518,8 @@ def _enrollment_of(purchase: Purchase) -> Enrollment | None:
 
 def _lock(purchase_id: int) -> Purchase | None:
     return (
-        Purchase.objects.select_for_update()
+        # Only the purchase's own row is locked: its course and people may be gone (outer joins).
+        Purchase.objects.select_for_update(of=("self",))
         .select_related("course", "student", "teacher")
         .filter(pk=purchase_id)
         .first()
