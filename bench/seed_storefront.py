@@ -1,4 +1,8 @@
-"""Create the benchmark course: 40 items and 200 enrolled students (idempotent)."""
+"""Create the benchmark courses: 40 items and 200 enrolled students each (idempotent).
+
+A free course, and a paid one whose teacher can sell (a Stripe account with
+charges and payouts on). Prints the free course's path, then the paid one's.
+"""
 
 import os
 from datetime import timedelta
@@ -13,9 +17,12 @@ from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from billing.models import ConnectAccount  # noqa: E402
 from courses.models import Course, CourseItem, Enrollment, ItemKind, Visibility  # noqa: E402
 
 SLUG = "bench-watercolour"
+PAID_SLUG = "bench-watercolour-paid"
+PAID_PRICE = 12000  # EUR 120.00
 
 
 @transaction.atomic
@@ -84,5 +91,60 @@ def seed() -> str:
     return course.get_absolute_url()
 
 
+@transaction.atomic
+def seed_paid() -> str:
+    """The same course for a price, taught by a teacher whose Stripe account can take payments."""
+    teacher, _ = User.objects.get_or_create(
+        email="bench-seller@lectern.localhost",
+        defaults={
+            "first_name": "Bench",
+            "last_name": "Seller",
+            "is_teacher": True,
+            "handle": "bench-seller",
+            "organisation_name": "Bench Studio",
+        },
+    )
+    ConnectAccount.objects.update_or_create(
+        teacher=teacher,
+        defaults={
+            "stripe_account_id": "acct_bench_seller",
+            "country": "FR",
+            "default_currency": "EUR",
+            "charges_enabled": True,
+            "payouts_enabled": True,
+            "details_submitted": True,
+        },
+    )
+    free = Course.objects.get(slug=SLUG)
+    course, created = Course.objects.get_or_create(
+        slug=PAID_SLUG,
+        defaults={
+            "teacher": teacher,
+            "title": "Watercolour Masterclass",
+            "summary": free.summary,
+            "description": free.description,
+            "schedule": free.schedule,
+            "timezone": free.timezone,
+            "visibility": Visibility.PUBLIC,
+            "capacity": free.capacity,
+            "price_amount": PAID_PRICE,
+            "currency": "EUR",
+            "published_at": timezone.now(),
+        },
+    )
+    if created:
+        items = list(CourseItem.objects.filter(course=free).order_by("position"))
+        for item in items:
+            item.pk = None
+            item.course = course
+        CourseItem.objects.bulk_create(items)
+        students = User.objects.filter(enrollments__course=free)
+        Enrollment.objects.bulk_create(
+            [Enrollment(course=course, student=student) for student in students]
+        )
+    return course.get_absolute_url()
+
+
 if __name__ == "__main__":
     print(seed())
+    print(seed_paid())

@@ -1,0 +1,797 @@
+"""Stripe webhook ingest against a bare POST view, side by side, under gunicorn; then one worker.
+
+    .venv/bin/python -m bench.webhooks [--seconds 8] [--rounds 3] [--connections 16]
+    .venv/bin/python -m bench.webhooks --skip-worker      # ingest only
+    .venv/bin/python -m bench.webhooks --skip-ingest      # the worker only
+
+Ingest. Runs the production settings (DEBUG off, the full middleware stack)
+on PostgreSQL and Redis with a webhook signing secret of its own, serves them
+with gunicorn (`config/gunicorn.py`, 2 workers) on loopback and drives two
+URLs with wrk in alternating rounds: the platform's webhook endpoint
+(`/billing/webhooks/stripe/`) and a bare POST view with the same middleware
+(`/bench/bare/post/`). Both get the same kind of requests: the events of
+course sales as Stripe sends them (`checkout.session.completed`,
+`charge.succeeded`, `payment_intent.*`, `charge.updated`, 2-4 KB of JSON
+each), one in five a repeat of an earlier one, each with a `Stripe-Signature`
+header computed for its body. The signed bodies are made just before each
+round (Stripe's tolerance is 300 s), written to a file per wrk thread, and a
+Lua script cycles through them. It reports requests/s, p50 and p95 latency for
+each and the ratio ingest / bare: the target is 0.50 or more.
+
+Processing never runs in the request: a stored event wakes the processor by
+queueing its task on the broker (once per burst, see billing/webhooks.py),
+here a Redis database of the benchmark's own (7 unless REDIS_URL says
+otherwise), and no worker listens there while ingest is measured. Afterwards
+the run checks that every event sent is stored exactly once, that none was
+processed and that the processor was woken, then empties the queue and
+lowers the wake-up flag. Without Redis the benchmark refuses to run (tasks
+would run inline, inside the request).
+
+The worker: `bench/webhook_worker.py` stores 10,000 events, enqueues their
+tasks and times one Celery worker process through them, with the prefork pool
+(production's) and with the solo pool (`--worker-pools`).
+
+Results go to artifacts/bench/webhooks.json.
+"""
+
+import argparse
+import json
+import math
+import os
+import random
+import secrets
+import shutil
+import signal
+import string
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.postgres import ensure_database
+from bench.storefront import ROOT, _env, _manage, _redis_reachable, _wait_for, start_gunicorn
+
+TARGET_RATIO = 0.50
+DUPLICATE_SHARE = 0.20
+TOLERANCE = 300  # seconds: how old a signature Stripe's SDK accepts
+WEBHOOK_PATH = "/billing/webhooks/stripe/"
+BARE_PATH = "/bench/bare/post/"
+WAKE_FLAG = "billing:stripe-events:wake"  # billing.webhooks.WAKE_KEY, under the cache's prefix
+WRK_THREADS = 2
+API_VERSION = "2025-10-29.clover"
+# One sale, as Stripe tells the platform about a destination charge made through Checkout.
+SALE_EVENTS = (
+    "payment_intent.created",
+    "checkout.session.completed",
+    "charge.succeeded",
+    "payment_intent.succeeded",
+    "charge.updated",
+)
+
+
+# --- Events as Stripe sends them ------------------------------------------------------------
+
+
+def stripe_id(prefix: str, tag: str, n: int) -> str:
+    """An id shaped like Stripe's: a prefix and 24 characters, unique per `tag` and `n`."""
+    return f"{prefix}_{tag}{n:0{24 - len(tag)}d}"
+
+
+def new_tag() -> str:
+    """Ten characters that keep one batch's ids apart from every other batch's."""
+    return "".join(random.choices(string.ascii_letters + string.digits, k=10))
+
+
+def _address(n: int) -> dict[str, Any]:
+    return {
+        "city": "Lyon",
+        "country": "FR",
+        "line1": f"{n % 200 + 1} rue de la République",
+        "line2": None,
+        "postal_code": "69002",
+        "state": None,
+    }
+
+
+def checkout_session(
+    tag: str, n: int, *, purchase_id: int, amount: int, created: int
+) -> dict[str, Any]:
+    """A completed, paid Checkout Session for one course (payment mode, destination charge)."""
+    session_id = f"cs_test_a1{tag}{n:050d}"
+    return {
+        "id": session_id,
+        "object": "checkout.session",
+        "adaptive_pricing": {"enabled": False},
+        "after_expiration": None,
+        "allow_promotion_codes": None,
+        "amount_subtotal": amount,
+        "amount_total": amount,
+        "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
+        "billing_address_collection": None,
+        "cancel_url": f"https://lectern.example/c/course-{n % 97}/",
+        "client_reference_id": str(purchase_id),
+        "client_secret": None,
+        "collected_information": {"shipping_details": None},
+        "consent": None,
+        "consent_collection": None,
+        "created": created - 120,
+        "currency": "eur",
+        "currency_conversion": None,
+        "custom_fields": [],
+        "custom_text": {
+            "after_submit": None,
+            "shipping_address": None,
+            "submit": None,
+            "terms_of_service_acceptance": None,
+        },
+        "customer": None,
+        "customer_creation": "if_required",
+        "customer_details": {
+            "address": _address(n),
+            "email": f"student{n}@example.com",
+            "name": f"Camille Student {n}",
+            "phone": None,
+            "tax_exempt": "none",
+            "tax_ids": [],
+        },
+        "customer_email": f"student{n}@example.com",
+        "discounts": [],
+        "expires_at": created + 1680,
+        "invoice": None,
+        "invoice_creation": {
+            "enabled": False,
+            "invoice_data": {
+                "account_tax_ids": None,
+                "custom_fields": None,
+                "description": None,
+                "footer": None,
+                "issuer": None,
+                "metadata": {},
+                "rendering_options": None,
+            },
+        },
+        "livemode": False,
+        "locale": "auto",
+        "metadata": {"purchase_id": str(purchase_id), "course": f"course-{n % 97}"},
+        "mode": "payment",
+        "payment_intent": stripe_id("pi", tag, n),
+        "payment_link": None,
+        "payment_method_collection": "if_required",
+        "payment_method_configuration_details": None,
+        "payment_method_options": {"card": {"request_three_d_secure": "automatic"}},
+        "payment_method_types": ["card"],
+        "payment_status": "paid",
+        "permissions": None,
+        "phone_number_collection": {"enabled": False},
+        "recovered_from": None,
+        "saved_payment_method_options": None,
+        "setup_intent": None,
+        "shipping_address_collection": None,
+        "shipping_cost": None,
+        "shipping_options": [],
+        "status": "complete",
+        "submit_type": "pay",
+        "subscription": None,
+        "success_url": (
+            f"https://lectern.example/billing/return/{tag}{n}/?session_id={{CHECKOUT_SESSION_ID}}"
+        ),
+        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+        "ui_mode": "hosted",
+        "url": None,
+        "wallet_options": None,
+    }
+
+
+def payment_intent(
+    tag: str, n: int, *, purchase_id: int, amount: int, account: str, created: int, status: str
+) -> dict[str, Any]:
+    """The payment intent behind a Checkout Session, paying the teacher's account."""
+    return {
+        "id": stripe_id("pi", tag, n),
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_capturable": 0,
+        "amount_details": {"tip": {}},
+        "amount_received": amount if status == "succeeded" else 0,
+        "application": None,
+        "application_fee_amount": amount * 5 // 100,
+        "automatic_payment_methods": None,
+        "canceled_at": None,
+        "cancellation_reason": None,
+        "capture_method": "automatic_async",
+        "client_secret": f"{stripe_id('pi', tag, n)}_secret_{tag}{n:015d}",
+        "confirmation_method": "automatic",
+        "created": created - 60,
+        "currency": "eur",
+        "customer": None,
+        "description": f"Course {n % 97}: eight live evenings",
+        "last_payment_error": None,
+        "latest_charge": stripe_id("ch", tag, n) if status == "succeeded" else None,
+        "livemode": False,
+        "metadata": {"purchase_id": str(purchase_id)},
+        "next_action": None,
+        "on_behalf_of": None,
+        "payment_method": stripe_id("pm", tag, n) if status == "succeeded" else None,
+        "payment_method_configuration_details": None,
+        "payment_method_options": {
+            "card": {
+                "installments": None,
+                "mandate_options": None,
+                "network": None,
+                "request_three_d_secure": "automatic",
+            }
+        },
+        "payment_method_types": ["card"],
+        "processing": None,
+        "receipt_email": f"student{n}@example.com",
+        "review": None,
+        "setup_future_usage": None,
+        "shipping": None,
+        "source": None,
+        "statement_descriptor": None,
+        "statement_descriptor_suffix": None,
+        "status": status,
+        "transfer_data": {"destination": account},
+        "transfer_group": f"group_{stripe_id('pi', tag, n)}",
+    }
+
+
+def charge(
+    tag: str, n: int, *, purchase_id: int, amount: int, account: str, created: int
+) -> dict[str, Any]:
+    """The card charge of a sale, with its outcome, card details and transfer."""
+    return {
+        "id": stripe_id("ch", tag, n),
+        "object": "charge",
+        "amount": amount,
+        "amount_captured": amount,
+        "amount_refunded": 0,
+        "application": None,
+        "application_fee": stripe_id("fee", tag, n),
+        "application_fee_amount": amount * 5 // 100,
+        "balance_transaction": stripe_id("txn", tag, n),
+        "billing_details": {
+            "address": _address(n),
+            "email": f"student{n}@example.com",
+            "name": f"Camille Student {n}",
+            "phone": None,
+            "tax_id": None,
+        },
+        "calculated_statement_descriptor": "LECTERN",
+        "captured": True,
+        "created": created - 30,
+        "currency": "eur",
+        "customer": None,
+        "description": f"Course {n % 97}: eight live evenings",
+        "destination": account,
+        "dispute": None,
+        "disputed": False,
+        "failure_balance_transaction": None,
+        "failure_code": None,
+        "failure_message": None,
+        "fraud_details": {},
+        "livemode": False,
+        "metadata": {"purchase_id": str(purchase_id)},
+        "on_behalf_of": None,
+        "outcome": {
+            "advice_code": None,
+            "network_advice_code": None,
+            "network_decline_code": None,
+            "network_status": "approved_by_network",
+            "reason": None,
+            "risk_level": "normal",
+            "risk_score": n % 60,
+            "seller_message": "Payment complete.",
+            "type": "authorized",
+        },
+        "paid": True,
+        "payment_intent": stripe_id("pi", tag, n),
+        "payment_method": stripe_id("pm", tag, n),
+        "payment_method_details": {
+            "card": {
+                "amount_authorized": amount,
+                "authorization_code": f"{n % 1000000:06d}",
+                "brand": "visa",
+                "checks": {
+                    "address_line1_check": None,
+                    "address_postal_code_check": None,
+                    "cvc_check": "pass",
+                },
+                "country": "FR",
+                "exp_month": n % 12 + 1,
+                "exp_year": 2030,
+                "extended_authorization": {"status": "disabled"},
+                "fingerprint": f"{tag}{n:06d}"[:16],
+                "funding": "credit",
+                "incremental_authorization": {"status": "unavailable"},
+                "installments": None,
+                "last4": f"{n % 10000:04d}",
+                "mandate": None,
+                "multicapture": {"status": "unavailable"},
+                "network": "visa",
+                "network_token": {"used": False},
+                "network_transaction_id": f"{n:015d}",
+                "overcapture": {"maximum_amount_capturable": amount, "status": "unavailable"},
+                "regulated_status": "unregulated",
+                "three_d_secure": None,
+                "wallet": None,
+            },
+            "type": "card",
+        },
+        "radar_options": {},
+        "receipt_email": f"student{n}@example.com",
+        "receipt_number": None,
+        "receipt_url": (
+            f"https://pay.stripe.com/receipts/payment/{tag}{n:030d}?s=ap&t={created - 30}"
+        ),
+        "refunded": False,
+        "review": None,
+        "shipping": None,
+        "source": None,
+        "source_transfer": None,
+        "statement_descriptor": None,
+        "statement_descriptor_suffix": None,
+        "status": "succeeded",
+        "transfer": stripe_id("tr", tag, n),
+        "transfer_data": {"amount": None, "destination": account},
+        "transfer_group": f"group_{stripe_id('pi', tag, n)}",
+    }
+
+
+def event(
+    type_: str, obj: dict[str, Any], *, event_id: str, created: int, account: str = ""
+) -> dict[str, Any]:
+    """Wrap `obj` in an event as Stripe delivers it."""
+    wrapped: dict[str, Any] = {
+        "id": event_id,
+        "object": "event",
+        "api_version": API_VERSION,
+        "created": created,
+        "data": {"object": obj},
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": type_,
+    }
+    if account:
+        wrapped["account"] = account
+    return wrapped
+
+
+def sale_event(
+    tag: str, n: int, *, purchase_id: int, account: str, created: int, amount: int = 4900
+) -> dict[str, Any]:
+    """Event `n` of a stream of sales: each sale sends the types of SALE_EVENTS in turn."""
+    sale, step = divmod(n, len(SALE_EVENTS))
+    type_ = SALE_EVENTS[step]
+    fields: dict[str, Any] = {
+        "purchase_id": purchase_id,
+        "amount": amount,
+        "account": account,
+        "created": created,
+    }
+    obj: dict[str, Any]
+    if type_ == "checkout.session.completed":
+        obj = checkout_session(tag, sale, purchase_id=purchase_id, amount=amount, created=created)
+    elif type_.startswith("payment_intent."):
+        status = "requires_payment_method" if type_ == "payment_intent.created" else "succeeded"
+        obj = payment_intent(tag, sale, status=status, **fields)
+    else:
+        obj = charge(tag, sale, **fields)
+    return event(type_, obj, event_id=stripe_id("evt", tag, n), created=created)
+
+
+# --- What wrk sends -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One POST: an event's body as Stripe sends it (pretty-printed JSON) and its signature."""
+
+    event_id: str
+    body: bytes
+    signature: str
+
+
+def sign(body: bytes, secret: str, at: int) -> str:
+    """The `Stripe-Signature` header Stripe computes for `body` at time `at`."""
+    import stripe
+
+    return stripe.WebhookSignature.generate_signature_header(body.decode(), secret, timestamp=at)
+
+
+def build_pool(
+    make_event: Callable[[int], dict[str, Any]],
+    count: int,
+    *,
+    secret: str,
+    at: int,
+    duplicate_share: float = DUPLICATE_SHARE,
+    rng: random.Random | None = None,
+) -> list[Delivery]:
+    """Return `count` signed deliveries, `duplicate_share` of them repeats of earlier events.
+
+    A repeat is a delivery of an event already in the pool (same id, same
+    body), as Stripe sends again when it had no answer in time; it is placed
+    after its first delivery. `make_event(n)` builds the n-th new event.
+    """
+    rng = rng or random.Random(0)
+    pool: list[Delivery] = []
+    firsts: list[Delivery] = []
+    repeats = 0
+    for k in range(count):
+        if firsts and math.floor((k + 1) * duplicate_share) > repeats:
+            pool.append(rng.choice(firsts))
+            repeats += 1
+            continue
+        data = make_event(len(firsts))
+        body = json.dumps(data, indent=2).encode()
+        delivery = Delivery(data["id"], body, sign(body, secret, at))
+        firsts.append(delivery)
+        pool.append(delivery)
+    return pool
+
+
+def split(pool: list[Delivery], threads: int) -> list[list[Delivery]]:
+    """Deal the pool to wrk's threads in turn: thread t sends pool[t], pool[t + threads]..."""
+    return [pool[t::threads] for t in range(threads)]
+
+
+def write_pool(parts: list[list[Delivery]], path: str) -> None:
+    """Write each thread's deliveries to `path.<thread>`: signature, body length, body."""
+    for thread, deliveries in enumerate(parts):
+        with open(f"{path}.{thread}", "wb") as out:
+            for d in deliveries:
+                out.write(f"{d.signature}\n{len(d.body)}\n".encode())
+                out.write(d.body)
+
+
+def sent_ids(parts: list[list[Delivery]], sent: list[int]) -> tuple[set[str], bool]:
+    """Return the event ids wrk sent, and whether a thread ran out of deliveries.
+
+    Each thread sends its deliveries in order and starts again from the first
+    when it runs out (`wrapped`: then more than the planned share are repeats).
+    `sent` counts the calls to each thread's `request()`; wrk makes one more
+    on the first thread before starting, to check what it returns, and never
+    sends that one.
+    """
+    ids: set[str] = set()
+    wrapped = False
+    for thread, (deliveries, count) in enumerate(zip(parts, sent, strict=True)):
+        wrapped = wrapped or count > len(deliveries)
+        first = 1 if thread == 0 else 0
+        ids.update(deliveries[k % len(deliveries)].event_id for k in range(first, count))
+    return ids, wrapped
+
+
+LUA = """
+local path = "%(path)s"
+local threads_ = {}
+local next_id = 0
+local reqs, i = {}, 0
+n, sent = 0, 0
+
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+  table.insert(threads_, thread)
+end
+
+function init(args)
+  local f = assert(io.open(path .. "." .. id, "rb"))
+  while true do
+    local signature = f:read("*l")
+    if not signature then break end
+    local length = tonumber(f:read("*l"))
+    local body = f:read(length)
+    n = n + 1
+    reqs[n] = wrk.format("POST", nil, {
+      ["Content-Type"] = "application/json; charset=utf-8",
+      ["User-Agent"] = "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+      ["Stripe-Signature"] = signature,
+    }, body)
+  end
+  f:close()
+end
+
+function request()
+  i = i %% n + 1
+  sent = sent + 1
+  return reqs[i]
+end
+
+done = function(summary, latency, requests)
+  local seconds = summary.duration / 1e6
+  local counts = {}
+  for _, t in ipairs(threads_) do table.insert(counts, tostring(t:get("sent"))) end
+  io.write(string.format(
+    '{"requests": %%d, "rps": %%.1f, "p50_ms": %%.2f, "p95_ms": %%.2f, "errors": %%d, '
+      .. '"sent": [%%s]}\\n',
+    summary.requests, summary.requests / seconds,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    summary.errors.status + summary.errors.connect + summary.errors.read
+      + summary.errors.write + summary.errors.timeout,
+    table.concat(counts, ", ")))
+end
+"""
+
+
+def _wrk(url: str, seconds: int, connections: int, script: str) -> dict[str, Any]:
+    out = subprocess.run(
+        ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "-s", script, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "rps": round(sum(r["rps"] for r in runs) / len(runs), 1),
+        "p50_ms": round(sorted(r["p50_ms"] for r in runs)[len(runs) // 2], 2),
+        "p95_ms": round(max(r["p95_ms"] for r in runs), 2),
+        "requests": sum(r["requests"] for r in runs),
+        "errors": sum(r["errors"] for r in runs),
+    }
+
+
+# --- The ingest run -------------------------------------------------------------------------
+
+
+class Ingest:
+    """Prepares each wrk run's signed deliveries and keeps count of what was sent."""
+
+    def __init__(self, base: str, secret: str, connections: int, workdir: str) -> None:
+        self.base = base
+        self.secret = secret
+        self.connections = connections
+        self.workdir = workdir
+        self.ids: set[str] = set()
+        self.posts = 0
+        self.runs = 0
+        self.rng = random.Random(1)
+
+    def run(self, path: str, seconds: int, count: int, *, counted: bool) -> dict[str, Any]:
+        """Sign `count` deliveries now and send them to `path` for `seconds` with wrk."""
+        tag, at = new_tag(), int(time.time())
+        account = "acct_1" + tag + "Seller"
+
+        def make(n: int) -> dict[str, Any]:
+            return sale_event(tag, n, purchase_id=100_000 + n, account=account, created=at)
+
+        pool = build_pool(make, count, secret=self.secret, at=at, rng=self.rng)
+        parts = split(pool, WRK_THREADS)
+        self.runs += 1
+        pool_path = os.path.join(self.workdir, f"pool{self.runs}")
+        write_pool(parts, pool_path)
+        script = os.path.join(self.workdir, f"post{self.runs}.lua")
+        Path(script).write_text(LUA % {"path": pool_path})
+        result = _wrk(self.base + path, seconds, self.connections, script)
+        if time.time() - at >= TOLERANCE:
+            raise SystemExit("a round outlived the signatures' 300 s tolerance: use shorter ones")
+        sent = result.pop("sent")
+        ids, wrapped = sent_ids(parts, sent)
+        result["body_bytes"] = round(sum(len(d.body) for d in pool) / len(pool))
+        if counted:
+            posts = sum(sent) - 1  # wrk's own check of the first thread's request()
+            self.ids |= ids
+            self.posts += posts
+            result["repeat_share"] = round(1 - len(ids) / posts, 3) if posts else 0.0
+            result["wrapped"] = wrapped
+        for thread in range(WRK_THREADS):
+            os.unlink(f"{pool_path}.{thread}")
+        return result
+
+
+def _stored(database_url: str) -> dict[str, Any]:
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute("SELECT event_id, status FROM billing_stripeevent").fetchall()
+    return {"ids": [r[0] for r in rows], "not_pending": sum(1 for r in rows if r[1] != "pending")}
+
+
+def _truncate_events(database_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        conn.execute("TRUNCATE billing_stripeevent")
+
+
+def queue_keys(redis_url: str) -> Iterator[str]:
+    """The broker's queue keys: Celery's default queue and its priority lists."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match="celery*", _type="list"):
+        yield key.decode()
+
+
+def queued_tasks(redis_url: str) -> int:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    return sum(int(client.llen(key)) for key in queue_keys(redis_url))
+
+
+def purge_queue(redis_url: str) -> None:
+    """Empty the broker's queues and lower the flag that says the processor is woken."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for key in [*queue_keys(redis_url), *client.scan_iter(match=f"*{WAKE_FLAG}")]:
+        client.delete(key)
+    client.delete("unacked", "unacked_index")
+
+
+def bench_env(port: int) -> dict[str, str]:
+    """The production settings with this benchmark's own database, Redis and webhook secret."""
+    env = _env(port)
+    if "DATABASE_URL" not in os.environ:
+        env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/lectern_bench_webhooks"
+    if "REDIS_URL" not in os.environ:
+        env["REDIS_URL"] = "redis://127.0.0.1:6379/7"
+    env["STRIPE_WEBHOOK_SECRET"] = "whsec_" + secrets.token_urlsafe(24)
+    env["STRIPE_CONNECT_WEBHOOK_SECRET"] = "whsec_" + secrets.token_urlsafe(24)
+    return env
+
+
+def measure_ingest(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    port = int(env["PORT"])
+    base = f"http://127.0.0.1:{port}"
+    _truncate_events(env["DATABASE_URL"])
+    purge_queue(env["REDIS_URL"])
+    results: dict[str, list[dict[str, Any]]] = {"bare_post": [], "ingest": []}
+    paths = {"bare_post": BARE_PATH, "ingest": WEBHOOK_PATH}
+    gunicorn = start_gunicorn(env, port, args.workers)
+    with tempfile.TemporaryDirectory(prefix="bench-webhooks-") as workdir:
+        ingest = Ingest(base, env["STRIPE_WEBHOOK_SECRET"], args.connections, workdir)
+        try:
+            _wait_for(f"{base}/healthz")
+            # Warm up both (imports, the SDK, prepared statements); its events count too.
+            ingest.run(BARE_PATH, 3, 2000, counted=False)
+            warm = ingest.run(WEBHOOK_PATH, 3, 3 * args.guess, counted=True)
+            # Enough deliveries that a round never sends one twice by running out.
+            count = max(2000, math.ceil(max(warm["rps"], 1) * args.seconds * 1.5) + 1000)
+            for _ in range(args.rounds):
+                for name, path in paths.items():
+                    result = ingest.run(path, args.seconds, count, counted=name == "ingest")
+                    results[name].append(result)
+            # POSTs still queued when wrk stopped are answered before the server stops.
+            time.sleep(2)
+        finally:
+            gunicorn.send_signal(signal.SIGTERM)
+            gunicorn.wait(timeout=30)
+
+    stored = _stored(env["DATABASE_URL"])
+    ids = set(stored["ids"])
+    queued = queued_tasks(env["REDIS_URL"])
+    purge_queue(env["REDIS_URL"])
+    summary: dict[str, Any] = {name: summarise(runs) for name, runs in results.items()}
+    summary["ratio"] = round(summary["ingest"]["rps"] / summary["bare_post"]["rps"], 3)
+    summary["rounds"] = results
+    rows = len(stored["ids"])
+    summary["stored"] = {
+        "posts_sent": ingest.posts,
+        "unique_events_sent": len(ingest.ids),
+        "repeat_share": round(1 - len(ingest.ids) / ingest.posts, 3),
+        "rows": rows,
+        "distinct_event_ids": len(ids),
+        "sent_not_stored": len(ingest.ids - ids),
+        "stored_not_sent": len(ids - ingest.ids),
+        "processed_during_ingest": stored["not_pending"],
+        "wake_ups_queued": queued,
+        "exactly_once": rows == len(ids) == len(ingest.ids) and ids == ingest.ids,
+    }
+    summary["setup"] = {
+        "gunicorn_workers": args.workers,
+        "connections": args.connections,
+        "seconds_per_round": args.seconds,
+        "rounds": args.rounds,
+        "wrk_threads": WRK_THREADS,
+        "database": env["DATABASE_URL"].split("://")[0],
+        "broker": "redis, no worker listening during ingest; emptied afterwards",
+        "events": ", ".join(SALE_EVENTS) + f"; {DUPLICATE_SHARE:.0%} repeats",
+    }
+    return summary
+
+
+def _print_ingest(summary: dict[str, Any]) -> None:
+    print(f"{'':12}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'errors':>8}")
+    for name in ("bare_post", "ingest"):
+        s = summary[name]
+        print(f"{name:12}{s['rps']:>10}{s['p50_ms']:>10}{s['p95_ms']:>10}{s['errors']:>8}")
+    ratio = summary["ratio"]
+    verdict = "meets" if ratio >= TARGET_RATIO else "MISSES"
+    print(f"ingest / bare POST = {ratio:.2f} ({verdict} the {TARGET_RATIO:.2f} target)")
+    s = summary["stored"]
+    print(
+        f"{s['posts_sent']} POSTs, {s['unique_events_sent']} events "
+        f"({s['repeat_share']:.0%} repeats): {s['rows']} rows, "
+        f"{'each event stored exactly once' if s['exactly_once'] else 'MISMATCH'}; "
+        f"{s['processed_during_ingest']} processed, {s['wake_ups_queued']} wake-ups queued"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--seconds", type=int, default=8, help="length of each wrk round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per URL")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--port", type=int, default=8774)
+    parser.add_argument(
+        "--guess", type=int, default=2000, help="ingest req/s to size the warm-up's deliveries"
+    )
+    parser.add_argument("--events", type=int, default=10_000, help="events the worker processes")
+    parser.add_argument("--sales", type=int, default=1_000, help="of which sales (7 events each)")
+    parser.add_argument(
+        "--worker-pools",
+        default="prefork,solo",
+        help="Celery pools to time, one process each (prefork is production's)",
+    )
+    parser.add_argument(
+        "--worker-enqueue",
+        choices=["wake", "each"],
+        default="wake",
+        help="wake the processor once, as a stored event does (wake), or queue one "
+        "process_stripe_event_task per event, as the periodic job and replays do (each)",
+    )
+    parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--skip-worker", action="store_true")
+    args = parser.parse_args()
+    if args.seconds * 2 + 30 >= TOLERANCE:
+        raise SystemExit("rounds that long outlive the signatures: keep --seconds under 100")
+    if not shutil.which("wrk") and not args.skip_ingest:
+        raise SystemExit("wrk is needed: apt-get install -y wrk")
+
+    env = bench_env(args.port)
+    if not _redis_reachable(env["REDIS_URL"]):
+        raise SystemExit(
+            f"Redis is needed at {env['REDIS_URL']}: without a broker the tasks run inline, "
+            "inside the request, which is not what this measures"
+        )
+    ensure_database(env["DATABASE_URL"])
+    _manage(env, "migrate", "--noinput", "-v0")
+    _manage(env, "collectstatic", "--noinput", "-v0")
+
+    out = ROOT / "artifacts" / "bench" / "webhooks.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
+    failed = False
+    if not args.skip_ingest:
+        report["ingest"] = measure_ingest(env, args)
+        out.write_text(json.dumps(report, indent=2))
+        _print_ingest(report["ingest"])
+        s = report["ingest"]
+        failed = bool(
+            s["ingest"]["errors"]
+            or s["bare_post"]["errors"]
+            or not s["stored"]["exactly_once"]
+            or s["stored"]["processed_during_ingest"]
+            or not s["stored"]["wake_ups_queued"]
+        )
+    if not args.skip_worker:
+        from bench import webhook_worker
+
+        report["worker"] = {}
+        for pool in args.worker_pools.split(","):
+            result = webhook_worker.measure(
+                env, events=args.events, sales=args.sales, pool=pool, enqueue=args.worker_enqueue
+            )
+            report["worker"][pool if args.worker_enqueue == "wake" else f"{pool}, each"] = result
+            out.write_text(json.dumps(report, indent=2))
+            webhook_worker.print_summary(pool, result)
+            failed = failed or result["done"] != args.events
+    if failed:
+        raise SystemExit("some requests or events failed: see above and webhooks.json")
+
+
+if __name__ == "__main__":
+    main()
