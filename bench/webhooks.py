@@ -656,7 +656,7 @@ def measure_ingest(env: dict[str, str], args: argparse.Namespace) -> dict[str, A
             ingest.run(BARE_PATH, 3, 2000, counted=False)
             warm = ingest.run(WEBHOOK_PATH, 3, 3 * args.guess, counted=True)
             # Enough deliveries that a round never sends one twice by running out.
-            count = max(2000, math.ceil(max(warm["rps"], 1) * args.seconds * 1.5) + 1000)
+            count = max(4000, math.ceil(max(warm["rps"], 1) * args.seconds * 3) + 2000)
             for _ in range(args.rounds):
                 for name, path in paths.items():
                     result = ingest.run(path, args.seconds, count, counted=name == "ingest")

@@ -410,8 +410,8 @@ def _webhook(request: Request, secret: str, source: str) -> HttpResponse:
         return HttpResponseBadRequest("Bad signature.", content_type="text/plain")
     if not isinstance(event.get("id"), str) or not event["id"]:
         return HttpResponseBadRequest("Not an event.", content_type="text/plain")
-    received = webhooks.receive(event=event, source=source)
-    return JsonResponse({"received": True, "duplicate": received.duplicate})
+    stored = webhooks.receive(event=event, source=source)
+    return JsonResponse({"received": True, "duplicate": not stored})
 
 
 @csrf_exempt

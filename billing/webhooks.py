@@ -1,15 +1,22 @@
 """Stripe's webhook events: stored once, then processed by a task, in any order, any times.
 
-1. `receive` verifies the signature with the SDK (`billing.client.verify_event`)
-   and inserts a `StripeEvent` under its unique event id, in one statement
-   that commits on its own: once Stripe hears 200 the event is on disk. A
-   duplicate inserts nothing and is answered 200 like the first.
+1. The view verifies the signature with the SDK (`billing.client.verify_event`);
+   `receive` inserts a `StripeEvent` under its unique event id in one
+   `INSERT … ON CONFLICT DO NOTHING` that commits on its own: once Stripe
+   hears 200 the event is on disk. A duplicate inserts nothing, reads nothing
+   back and is answered 200 like the first.
 2. Once it is stored, the processor is woken: `drain_task` runs every stored
    event that is due, oldest first. A burst of events wakes it once, not once
    per event: the first event sets a flag in the cache and enqueues the task,
    later ones find the flag up; the task lowers the flag before it looks for
    events, so an event stored after it looked wakes it again. Publishing a
-   Celery message per event cost more than storing the event.
+   Celery message per event cost more than storing the event, and asking Redis
+   about the flag for every event cost a third of storing it, so a web
+   process that found the processor woken doesn't ask again for `QUIET`
+   seconds. To see the events such a process stores without asking, the task
+   keeps looking for `LINGER` (longer than `QUIET`) after lowering the flag,
+   and stops only after a look that found nothing once that time has passed.
+   With tasks run inline (no broker) every event asks and nothing lingers.
 3. `process(event_id)` claims the row with a conditional update (pending and
    due, or processing with a lease that ran out → processing), dispatches by
    type to `billing.services`, and records done, or the error and the next
@@ -23,22 +30,21 @@ Types Lectern doesn't act on (`payment_intent.created`, `transfer.created`,
 `application_fee.created`...) are stored and marked done.
 """
 
-import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from billing import services
 from billing.client import PaymentServiceError
 from billing.models import ConnectAccount, StripeEvent
-from core import jobs
+from core import db, jobs
 from outbox import services as outbox
 
 log = logging.getLogger(__name__)
@@ -49,56 +55,71 @@ WAKE_KEY = "billing:stripe-events:wake"
 # A wake-up whose task was lost is retried after this long by the next event (the
 # periodic job picks the events up anyway).
 WAKE_SECONDS = 30
+# How long a web process that found the processor woken skips asking again, and how
+# long the processor keeps looking after lowering the flag (see 2. above).
+QUIET = 1.0
+LINGER = QUIET + 0.5
+LOOK_EVERY = 0.2
+# A drain running longer than this hands over to a fresh task.
+DRAIN_SECONDS = 50
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
 MAX_BACKOFF = timedelta(hours=3)
 
 
-@dataclass(frozen=True)
-class Received:
-    event: StripeEvent
-    duplicate: bool
-
-
-def receive(*, event: dict[str, Any], source: str) -> Received:
-    """Store a verified event once and wake the processor."""
-    created_at = services.stripe_time(event.get("created"))
+def receive(*, event: dict[str, Any], source: str) -> bool:
+    """Store a verified event once and wake the processor; False if it was stored already."""
     row = StripeEvent(
         event_id=event["id"],
         type=event.get("type") or "",
         source=source,
         account=event.get("account") or "",
         livemode=bool(event.get("livemode")),
-        stripe_created_at=created_at,
+        stripe_created_at=services.stripe_time(event.get("created")),
         payload=event,
     )
-    # On its own the INSERT is one statement that commits itself; inside a transaction
-    # (a test's) a savepoint keeps a duplicate from breaking it.
-    inside = transaction.get_connection().in_atomic_block
-    try:
-        with transaction.atomic() if inside else contextlib.nullcontext():
-            row.save(force_insert=True)
-    except IntegrityError:
-        return Received(StripeEvent.objects.get(event_id=event["id"]), duplicate=True)
+    if not db.insert_unless_present(row, "event_id"):
+        return False
     wake_processor()
-    return Received(row, duplicate=False)
+    return True
+
+
+_quiet_until = 0.0  # this process's: until when it knows the processor is woken
 
 
 def wake_processor() -> None:
     """Enqueue `drain_task` once the stored event commits, unless it is woken already."""
+    global _quiet_until
+    inline = jobs.run_inline()
+    if not inline and time.monotonic() < _quiet_until:
+        return
     if cache.add(WAKE_KEY, 1, timeout=WAKE_SECONDS):
         outbox.enqueue_task_on_commit(jobs.task(DRAIN_TASK))
+    if not inline:
+        _quiet_until = time.monotonic() + QUIET
 
 
 def drain(limit: int = 500) -> int:
     """Process every stored event that is due, oldest first; return how many were run."""
     cache.delete(WAKE_KEY)  # before looking: an event stored from now on wakes us again
-    ids = due_event_ids(limit)
-    for event_id in ids:
-        process(event_id)
-    if len(ids) == limit:
-        wake_processor()
-    return len(ids)
+    lowered = time.monotonic()
+    linger = 0.0 if jobs.run_inline() else LINGER
+    ran = 0
+    while True:
+        ids = due_event_ids(limit)
+        for event_id in ids:
+            process(event_id)
+        ran += len(ids)
+        elapsed = time.monotonic() - lowered
+        if elapsed > DRAIN_SECONDS:
+            # Hand over, so one task never runs for ever while events keep coming.
+            if cache.add(WAKE_KEY, 1, timeout=WAKE_SECONDS):
+                outbox.enqueue_task_on_commit(jobs.task(DRAIN_TASK))
+            return ran
+        if not ids:
+            if elapsed >= linger:
+                return ran
+            time.sleep(min(LOOK_EVERY, linger - elapsed))
 
 
 # --- Processing ------------------------------------------------------------------------------

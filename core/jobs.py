@@ -16,3 +16,8 @@ def task(name: str) -> Task:
     Raise KeyError for a name no app registers: a typo fails loudly in tests.
     """
     return current_app.tasks[name]
+
+
+def run_inline() -> bool:
+    """Say whether tasks run at once in the process that enqueues them (no broker)."""
+    return bool(current_app.conf.task_always_eager)

@@ -1,13 +1,18 @@
 """Stripe's webhooks: signed, stored once, and ending in one state whatever the order or repeats."""
 
 import random
+import threading
 import time
 from datetime import timedelta
 from typing import Any
+from unittest import mock
 
+import pytest
 import time_machine
 from django.core import mail
-from django.test import override_settings
+from django.core.cache import cache
+from django.db import connection
+from django.test import TransactionTestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,6 +20,7 @@ from billing import reconcile, webhooks
 from billing.models import ConnectAccount, Coupon, CouponRedemption, Purchase, StripeEvent
 from billing.tests.fake_stripe import FakeStripe, post_event, signed
 from billing.tests.kit import seller
+from core.testing import requires_postgres
 from courses.models import Enrollment
 from courses.tests.factories import CourseFactory
 from tests.base import LecternTestCase, StudentFactory
@@ -257,3 +263,63 @@ class ReconciliationTests(_Purchasing):
             assert webhooks.process(event["id"]).status == "done"
         purchase.refresh_from_db()
         assert (purchase.status, purchase.refunded_amount) == ("refunded", 4000)
+
+
+@pytest.mark.usefixtures("through_the_broker")
+class WakeUpTests(LecternTestCase):
+    """With a worker behind a broker, a burst of events wakes the processor once."""
+
+    def setUp(self) -> None:
+        self.stripe = FakeStripe()
+        webhooks._quiet_until = 0.0  # a fresh web process
+
+    def post(self) -> Any:
+        with self.captureOnCommitCallbacks(execute=True):
+            return post_event(self.client, self.stripe.event("transfer.created", {"id": "tr_1"}))
+
+    def test_the_first_event_raises_the_flag_and_the_next_ones_dont_ask_again(self) -> None:
+        self.post()
+        assert cache.get(webhooks.WAKE_KEY) == 1
+        cache.delete(webhooks.WAKE_KEY)  # as the woken task does before it looks
+        self.post()
+        assert cache.get(webhooks.WAKE_KEY) is None  # this process knew it was woken
+        assert StripeEvent.objects.filter(status="pending").count() == 2
+
+    def test_after_the_quiet_time_an_event_asks_again(self) -> None:
+        with mock.patch.object(webhooks, "QUIET", 0.05):
+            self.post()
+            cache.delete(webhooks.WAKE_KEY)
+            time.sleep(0.06)
+            self.post()
+        assert cache.get(webhooks.WAKE_KEY) == 1
+
+    def test_the_processor_keeps_looking_for_longer_than_the_quiet_time(self) -> None:
+        self.post()
+        started = time.monotonic()
+        assert webhooks.drain() == 1
+        assert time.monotonic() - started >= webhooks.LINGER > webhooks.QUIET
+        assert cache.get(webhooks.WAKE_KEY) is None
+        assert StripeEvent.objects.get().status == "done"
+
+
+@requires_postgres
+@pytest.mark.usefixtures("through_the_broker")
+class LingerTests(TransactionTestCase):
+    def test_an_event_stored_without_asking_while_the_processor_lingers_is_processed(
+        self,
+    ) -> None:
+        stripe = FakeStripe()
+        webhooks.receive(event=stripe.event("transfer.created", {"id": "tr_1"}), source="platform")
+        late = stripe.event("transfer.created", {"id": "tr_2"})
+
+        def store_late() -> None:
+            time.sleep(0.3)  # after the processor's first look, within its quiet time
+            webhooks.receive(event=late, source="platform")
+            connection.close()
+
+        storer = threading.Thread(target=store_late)
+        storer.start()
+        ran = webhooks.drain()
+        storer.join()
+        assert ran == 2
+        assert set(StripeEvent.objects.values_list("status", flat=True)) == {"done"}
