@@ -6,8 +6,8 @@
 
 Ingest. Runs the production settings (DEBUG off, the full middleware stack)
 on PostgreSQL and Redis with a webhook signing secret of its own, serves them
-with gunicorn (`config/gunicorn.py`, 2 workers) on loopback and drives two
-URLs with wrk in alternating rounds: the platform's webhook endpoint
+with gunicorn (`config/gunicorn.py`, with production's 2 per core + 1 workers)
+on loopback and drives two URLs with wrk in alternating rounds: the platform's webhook endpoint
 (`/billing/webhooks/stripe/`) and a bare POST view with the same middleware
 (`/bench/bare/post/`). Both get the same kind of requests: the events of
 course sales as Stripe sends them (`checkout.session.completed`,
@@ -37,6 +37,7 @@ Results go to artifacts/bench/webhooks.json.
 import argparse
 import json
 import math
+import multiprocessing
 import os
 import random
 import secrets
@@ -724,7 +725,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8, help="length of each wrk round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per URL")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=multiprocessing.cpu_count() * 2 + 1,
+        help="gunicorn worker processes (default: production's, config/gunicorn.py)",
+    )
     parser.add_argument("--port", type=int, default=8774)
     parser.add_argument(
         "--guess", type=int, default=2000, help="ingest req/s to size the warm-up's deliveries"

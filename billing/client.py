@@ -147,7 +147,7 @@ def retrieve_balance(account_id: str) -> dict[str, Any]:
 # --- Webhooks ------------------------------------------------------------------------------
 
 
-def verify_event(payload: bytes, signature: str, secret: str) -> dict[str, Any]:
+def verify_event(payload: str, signature: str, secret: str) -> dict[str, Any]:
     """Check a webhook's signature and timestamp with the SDK and return the event as a dict.
 
     The body is parsed as plain JSON once the signature holds: building the
@@ -157,12 +157,11 @@ def verify_event(payload: bytes, signature: str, secret: str) -> dict[str, Any]:
     if not secret:
         raise BadSignatureError("No webhook secret is configured.")
     try:
-        text = payload.decode("utf-8")
         stripe.WebhookSignature.verify_header(
-            text, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE
+            payload, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE
         )
-        event = json.loads(text)
-    except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError) as error:
+        event = json.loads(payload)
+    except (stripe.SignatureVerificationError, ValueError) as error:
         raise BadSignatureError(str(error)) from error
     if not isinstance(event, dict):
         raise BadSignatureError("The body is not an event.")

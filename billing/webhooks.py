@@ -67,21 +67,28 @@ MAX_ATTEMPTS = 12
 MAX_BACKOFF = timedelta(hours=3)
 
 
-def receive(*, event: dict[str, Any], source: str) -> bool:
-    """Store a verified event once and wake the processor; False if it was stored already."""
-    row = StripeEvent(
-        event_id=event["id"],
-        type=event.get("type") or "",
-        source=source,
-        account=event.get("account") or "",
-        livemode=bool(event.get("livemode")),
-        stripe_created_at=services.stripe_time(event.get("created")),
-        payload=event,
+def receive(*, event: dict[str, Any], body: str, source: str) -> bool:
+    """Store a verified event once and wake the processor; False if it was stored already.
+
+    `body` is the event as Stripe sent it (`event` is what it parses to): it is
+    stored as received rather than written out again.
+    """
+    stored = db.insert_unless_present(
+        StripeEvent,
+        "event_id",
+        {
+            "event_id": event["id"],
+            "type": event.get("type") or "",
+            "source": source,
+            "account": event.get("account") or "",
+            "livemode": bool(event.get("livemode")),
+            "stripe_created_at": services.stripe_time(event.get("created")),
+            "payload": db.JsonText(body),
+        },
     )
-    if not db.insert_unless_present(row, "event_id"):
-        return False
-    wake_processor()
-    return True
+    if stored:
+        wake_processor()
+    return stored
 
 
 _quiet_until = 0.0  # this process's: until when it knows the processor is woken

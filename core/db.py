@@ -3,6 +3,7 @@
 import functools
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import Field, Model
@@ -63,21 +64,31 @@ def _insert_sql(
     return sql, fields
 
 
-def insert_unless_present(obj: Model, unique_field: str) -> bool:
-    """INSERT `obj` in one statement unless a row with its `unique_field` exists; True if it did.
+class JsonText(str):
+    """JSON already written out (a webhook's body as received): stored as it is."""
 
-    `INSERT … ON CONFLICT DO NOTHING` on PostgreSQL and SQLite alike: a
-    duplicate raises nothing (so no savepoint is needed inside a transaction),
-    costs no read-back, and two concurrent inserts of one value end with one
-    row, the second waiting for the first to commit. Values are prepared as the
-    ORM prepares them (defaults, `auto_now_add`, JSON, time zones); `obj.pk`
-    stays unset.
+
+def insert_unless_present(model: type[Model], unique_field: str, values: dict[str, Any]) -> bool:
+    """INSERT a `model` row of `values` unless one with the same `unique_field` exists.
+
+    Returns whether it inserted. `INSERT … ON CONFLICT DO NOTHING` on
+    PostgreSQL and SQLite alike: a duplicate raises nothing (so no savepoint
+    is needed inside a transaction) and reads nothing back, and two
+    concurrent inserts of one value end with one row, the second waiting for
+    the first to commit. Fields left out take their defaults; values are
+    prepared as the ORM prepares them (time zones, JSON), except `JsonText`,
+    which goes in as written. No model instance is built: this is for rows
+    written on a hot path and read later.
     """
-    model = type(obj)
     unique = model._meta.get_field(unique_field)
     assert isinstance(unique, Field)
     sql, fields = _insert_sql(model, _column(unique), connection.vendor)
-    params = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
+    params = []
+    for field in fields:
+        value = values[field.name] if field.name in values else field.get_default()
+        if not isinstance(value, JsonText):
+            value = field.get_db_prep_save(value, connection)
+        params.append(value)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount == 1

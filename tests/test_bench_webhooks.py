@@ -39,7 +39,7 @@ def test_a_fifth_of_the_deliveries_repeat_an_earlier_event():
 def test_every_delivery_passes_the_endpoints_own_check_and_is_stripe_sized():
     pool = _pool(20)
     for d in pool:
-        event = client.verify_event(d.body, d.signature, SECRET)
+        event = client.verify_event(d.body.decode(), d.signature, SECRET)
         assert event["id"] == d.event_id
         assert 1_500 <= len(d.body) <= 4_096
     assert {json.loads(d.body)["type"] for d in pool} == set(webhooks.SALE_EVENTS)

@@ -1,5 +1,6 @@
 """Stripe's webhooks: signed, stored once, and ending in one state whatever the order or repeats."""
 
+import json
 import random
 import threading
 import time
@@ -75,6 +76,33 @@ class SignatureTests(LecternTestCase):
         assert second.json()["duplicate"] is True
         row = StripeEvent.objects.get()
         assert (row.type, row.status) == ("transfer.created", "done")
+
+    def test_the_event_is_stored_as_stripe_sent_it(self) -> None:
+        event = self.stripe.event("transfer.created", {"id": "tr_1"}, account="acct_1")
+        before = timezone.now()
+        post_event(self.client, event, connect=True)
+        row = StripeEvent.objects.get()
+        assert row.payload == event
+        assert (row.event_id, row.type, row.source, row.account) == (
+            event["id"],
+            "transfer.created",
+            "connect",
+            "acct_1",
+        )
+        assert row.stripe_created_at.timestamp() == event["created"]
+        assert (row.status, row.attempts, row.last_error) == ("pending", 0, "")
+        assert row.received_at >= before
+        assert row.next_attempt_at >= before
+
+    def test_a_body_that_is_not_utf8_is_refused(self) -> None:
+        response = self.client.post(
+            reverse("billing:stripe_webhook"),
+            data=b"\xff\xfe{}",
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE="t=1,v1=00",
+        )
+        assert response.status_code == 400
+        assert not StripeEvent.objects.exists()
 
     def test_it_refuses_get(self) -> None:
         assert self.client.get(reverse("billing:stripe_webhook")).status_code == 405
@@ -309,12 +337,13 @@ class LingerTests(TransactionTestCase):
         self,
     ) -> None:
         stripe = FakeStripe()
-        webhooks.receive(event=stripe.event("transfer.created", {"id": "tr_1"}), source="platform")
+        first = stripe.event("transfer.created", {"id": "tr_1"})
+        webhooks.receive(event=first, body=json.dumps(first), source="platform")
         late = stripe.event("transfer.created", {"id": "tr_2"})
 
         def store_late() -> None:
             time.sleep(0.3)  # after the processor's first look, within its quiet time
-            webhooks.receive(event=late, source="platform")
+            webhooks.receive(event=late, body=json.dumps(late), source="platform")
             connection.close()
 
         storer = threading.Thread(target=store_late)
