@@ -60,8 +60,8 @@ WAKE_SECONDS = 30
 QUIET = 1.0
 LINGER = QUIET + 0.5
 LOOK_EVERY = 0.2
-# A drain running longer than this hands over to a fresh task.
-DRAIN_SECONDS = 50
+# A drain that found events for this long hands over to a fresh task.
+DRAIN_SECONDS = 20
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
 MAX_BACKOFF = timedelta(hours=3)
@@ -107,7 +107,12 @@ def wake_processor() -> None:
 
 
 def drain(limit: int = 500) -> int:
-    """Process every stored event that is due, oldest first; return how many were run."""
+    """Process every stored event that is due, oldest first; return how many were run.
+
+    A full batch, or a drain that has run `DRAIN_SECONDS`, hands over to a
+    fresh task, queued behind the receipts and notifications its events
+    queued, so they never wait for a long burst to end.
+    """
     cache.delete(WAKE_KEY)  # before looking: an event stored from now on wakes us again
     lowered = time.monotonic()
     linger = 0.0 if jobs.run_inline() else LINGER
@@ -118,8 +123,7 @@ def drain(limit: int = 500) -> int:
             process(event_id)
         ran += len(ids)
         elapsed = time.monotonic() - lowered
-        if elapsed > DRAIN_SECONDS:
-            # Hand over, so one task never runs for ever while events keep coming.
+        if len(ids) == limit or elapsed > DRAIN_SECONDS:
             if cache.add(WAKE_KEY, 1, timeout=WAKE_SECONDS):
                 outbox.enqueue_task_on_commit(jobs.task(DRAIN_TASK))
             return ran

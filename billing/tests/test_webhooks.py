@@ -329,6 +329,15 @@ class WakeUpTests(LecternTestCase):
         assert cache.get(webhooks.WAKE_KEY) is None
         assert StripeEvent.objects.get().status == "done"
 
+    def test_a_full_batch_hands_over_to_a_fresh_task(self) -> None:
+        for _ in range(3):
+            self.post()
+        cache.delete(webhooks.WAKE_KEY)
+        with self.captureOnCommitCallbacks(execute=True):
+            assert webhooks.drain(limit=2) == 2
+        assert cache.get(webhooks.WAKE_KEY) == 1  # the next task is queued
+        assert StripeEvent.objects.filter(status="pending").count() == 1
+
 
 @requires_postgres
 @pytest.mark.usefixtures("through_the_broker")
