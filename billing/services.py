@@ -43,7 +43,7 @@ from billing.models import ConnectAccount, Coupon, CouponRedemption, Purchase, R
 from core.money import currency as currency_of
 from core.money import format_money
 from courses.models import Course, Enrollment
-from courses.services import enrolment
+from courses.services import enrolment, holds, registration
 from courses.services import invitations as course_invitations
 from notifications import services as notifications
 from notifications.models import Kind
@@ -338,7 +338,7 @@ def start_visitor_checkout(
     except CouponError as error:
         raise CheckoutRefusedError(error.message) from error
     try:
-        hold = enrolment.register_buyer(
+        hold = registration.register_buyer(
             course=course, email=email, first_name=first_name, last_name=last_name
         )
     except enrolment.CourseFullError as error:
@@ -369,7 +369,7 @@ def _hold_and_record(course: Course, student: User, price: Quote) -> Purchase:
     expires = timezone.now() + timedelta(minutes=CHECKOUT_MINUTES)
     with transaction.atomic():
         try:
-            hold = enrolment.hold_seat(course=course, student=student, until=expires + HOLD_SLACK)
+            hold = holds.hold_seat(course=course, student=student, until=expires + HOLD_SLACK)
         except enrolment.CourseFullError as error:
             raise CheckoutRefusedError(
                 "Sorry, the last seat has just gone. Join the waitlist to get the next one.",
@@ -502,7 +502,7 @@ def _end_unpaid(purchase_id: int | None, status: str, reason: str) -> Purchase |
 def _release_seat(purchase: Purchase) -> None:
     hold = _enrollment_of(purchase)
     if hold is not None and hold.status == Enrollment.Status.HELD:
-        enrolment.release_hold(enrollment=hold)
+        holds.release_hold(enrollment=hold)
 
 
 def _enrollment_of(purchase: Purchase) -> Enrollment | None:
@@ -562,7 +562,7 @@ def session_completed(*, session: dict[str, Any]) -> Purchase | None:
         purchase.save(update_fields=["payment_intent_id", "expires_at", "updated_at"])
         hold = _enrollment_of(purchase)
         if hold is not None and hold.status == Enrollment.Status.HELD:
-            enrolment.hold_seat(course=hold.course, student=hold.student, until=purchase.expires_at)
+            holds.hold_seat(course=hold.course, student=hold.student, until=purchase.expires_at)
     return purchase
 
 
@@ -603,7 +603,7 @@ def _fulfil(purchase: Purchase, *, hold: Enrollment | None, paid: dict[str, Any]
     seat_problem = ""
     if hold is not None:
         try:
-            enrolment.confirm_hold(enrollment=hold)
+            holds.confirm_hold(enrollment=hold)
         except enrolment.EnrolmentError as error:
             seat_problem = error.message
     _send_receipt(purchase)

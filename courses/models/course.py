@@ -160,9 +160,10 @@ class Enrollment(models.Model):
     """A student's place in a course, one row per student and course, moving through states.
 
     held → active → left / removed, and held → released when the hold lapses
-    or is given up; the transitions live in `courses.services.enrolment`,
-    which checks them against `TRANSITIONS`. Rows stay after leaving, for
-    history, and are reused when the student comes back.
+    or is given up; the transitions live in `courses.services.enrolment`
+    (and its `holds` and `registration` siblings), which checks them against
+    `TRANSITIONS`. Rows stay after leaving, for history, and are reused when
+    the student comes back.
     """
 
     class Status(models.TextChoices):

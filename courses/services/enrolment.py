@@ -3,8 +3,10 @@
 States and transitions
 ----------------------
 One `Enrollment` row per student and course moves through these states; the
-functions below are the only way between them, and any other move raises
-`IllegalTransitionError`:
+functions below, with those in `courses.services.holds` (holding, confirming,
+releasing and expiring seats) and `courses.services.registration` (visitors
+registering with a name and an email), are the only way between them, and any
+other move raises `IllegalTransitionError`:
 
     (none / left / removed / released) --hold_seat, register_guest--> held
     (none / left / removed / released) --enroll_student, add_student, promotion--> active
@@ -66,8 +68,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from allauth.account.adapter import get_adapter
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
@@ -116,14 +116,6 @@ class AddResult:
     enrollment: Enrollment | None
     invited: bool  # a new account was made and an invitation sent
     already_enrolled: bool = False
-
-
-@dataclass(frozen=True)
-class GuestConfirmation:
-    """What confirming an address did for one held registration."""
-
-    course: Course
-    enrolled: bool  # False: the seat was gone, so they joined the waitlist
 
 
 # --- Students enrolling themselves -------------------------------------------------------------
@@ -212,108 +204,6 @@ def record_visit(*, enrollment: Enrollment, saw_new_items: bool) -> None:
     enrollment.save(update_fields=["last_visited_at"])
 
 
-# --- Holds: a seat kept for a payment in progress or an address to confirm ---------------------
-
-
-@_seat_transaction
-def hold_seat(
-    *,
-    course: Course,
-    student: User,
-    reason: str = HoldReason.PAYMENT,
-    until: datetime | None = None,
-) -> Enrollment:
-    """Hold a seat for `student` (→ held) until `until`, or refuse with an EnrolmentError.
-
-    For a payment in progress: call `confirm_hold` when it succeeds and
-    `release_hold` when it is abandoned; otherwise the hold lapses by itself.
-    Holding again renews the hold (a seat already held for them is theirs to
-    pay for, even when the course is otherwise full). Only a course open for
-    enrolment takes holds: a paid one only while its teacher can sell.
-    """
-    locked, answer = _lock_and_decide(course, student)
-    if answer.offer == policy.Offer.MANAGE:
-        raise OwnCourseError("You teach this course, so you can't enrol in it.")
-    if answer.offer == policy.Offer.GO_TO_COURSE:
-        raise IllegalTransitionError("You're already enrolled in this course.")
-    if answer.offer != policy.Offer.HELD:
-        _refuse_unless_seat(answer)
-    elif answer.closed is not None:
-        raise EnrolmentClosedError(answer.message)
-    until = until or timezone.now() + _hold_length(reason)
-    return _hold(locked, student, reason, until, verified=True)
-
-
-@_seat_transaction
-def confirm_hold(*, enrollment: Enrollment) -> Enrollment:
-    """Turn a held seat into an enrolment (held → active), e.g. once its payment succeeded.
-
-    A hold that lapsed (swept or not) is confirmed only if a seat is still
-    free for it; otherwise CourseFullError.
-    """
-    course = _lock_course(enrollment.course)
-    enrollment.refresh_from_db()
-    if enrollment.status == Status.ACTIVE:
-        return enrollment
-    if enrollment.status not in (Status.HELD, Status.RELEASED):
-        _refuse_move(enrollment, Status.ACTIVE)
-    if not _holds_unexpired(enrollment):
-        try:
-            _make_room(course, enrollment.student, verified=True)
-        except CourseFullError:
-            raise CourseFullError(
-                "The seat held for you has expired and the course is now full."
-            ) from None
-    now = timezone.now()
-    _move(enrollment, Status.ACTIVE, enrolled_at=now, ended_at=None, hold_expires_at=None)
-    WaitlistEntry.objects.filter(course=course, student_id=enrollment.student_id).delete()
-    if enrollment.hold_reason == HoldReason.GUEST:
-        events.emit(events.GuestRegistered(enrollment.pk))
-    else:
-        events.emit(events.Enrolled(enrollment.pk))
-    return enrollment
-
-
-@_seat_transaction
-def release_hold(*, enrollment: Enrollment) -> list[Enrollment]:
-    """Give up a held seat (held → released), e.g. when its payment was abandoned.
-
-    Return the enrolments made by promoting the waitlist into the freed seat.
-    """
-    course = _lock_course(enrollment.course)
-    enrollment.refresh_from_db()
-    if enrollment.status == Status.RELEASED:
-        return []
-    _move(enrollment, Status.RELEASED, ended_at=timezone.now())
-    return _promote(course)
-
-
-def expire_holds(*, at: datetime | None = None) -> int:
-    """Record every hold whose time is up as released, and give freed seats to the waitlist.
-
-    The periodic sweep: expired holds already stopped counting as seats;
-    this makes it visible and lets waiting students in. Return how many
-    holds were released. Each course is its own transaction.
-    """
-    at = at or timezone.now()
-    course_ids = Enrollment.objects.expired_holds(at).values_list("course_id", flat=True).distinct()
-    return sum(_expire_course_holds(course_id, at) for course_id in sorted(set(course_ids)))
-
-
-@_seat_transaction
-def _expire_course_holds(course_id: int, at: datetime) -> int:
-    course = _lock_course(Course(pk=course_id))
-    # A conditional update: a hold confirmed meanwhile is no longer "held" and stays as it is.
-    released = (
-        Enrollment.objects.expired_holds(at)
-        .filter(course=course)
-        .update(status=Status.RELEASED, ended_at=at)
-    )
-    if released:
-        _promote(course)
-    return released
-
-
 # --- The teacher's roster ------------------------------------------------------------------------
 
 
@@ -374,120 +264,6 @@ def add_student(
     return AddResult(enrollment=enrollment, invited=True)
 
 
-# --- Visitors registering on the storefront ------------------------------------------------------
-
-
-@_seat_transaction
-def register_guest(
-    *, course: Course, email: str, first_name: str, last_name: str, country: str = ""
-) -> AddResult:
-    """Hold a seat for a visitor who registers for a free course with a name and an email.
-
-    A new address gets an account without a password, a guest hold (→ held,
-    for `GUEST_HOLD_HOURS`) and an invitation; following its link confirms the
-    address and turns the hold into an enrolment. An address that already has
-    an account is sent a "log in to finish enrolling" email instead: nothing
-    is changed, and the caller shows the same page either way, so the form
-    never reveals who has an account.
-    """
-    locked, answer = _lock_and_decide(course, None)
-    if answer.closed is not None:
-        raise EnrolmentClosedError(answer.message)
-    email = invitations.normalise_email(email)
-    user = invitations.find_account(email)
-    if user is not None and (not invitations.is_unclaimed(user) or user.pk == locked.teacher_id):
-        invitations.send_finish_enrolling(locked, email)
-        return AddResult(enrollment=None, invited=False)
-    existing = _row(locked, user) if user is not None else None
-    if existing is not None and existing.status == Status.REMOVED:
-        # Same page as ever, and no new seat: only the teacher can add them back.
-        return AddResult(enrollment=None, invited=False)
-    needs_seat = existing is None or existing.status != Status.ACTIVE
-    if needs_seat and answer.seats_left == 0 and not _holds_unexpired(existing):
-        raise CourseFullError(
-            "This course is full. Log in or create an account to join its waitlist."
-        )
-    user = user or invitations.create_invited_account(email, first_name, last_name, country)
-    if existing is not None and existing.status == Status.ACTIVE:
-        enrollment = existing
-    else:
-        until = timezone.now() + _hold_length(HoldReason.GUEST)
-        enrollment = _hold(locked, user, HoldReason.GUEST, until, verified=False)
-    invitations.send_invitation(enrollment)
-    return AddResult(enrollment=enrollment, invited=True)
-
-
-@_seat_transaction
-def register_buyer(
-    *, course: Course, email: str, first_name: str, last_name: str, country: str = ""
-) -> Enrollment | None:
-    """Hold a seat for payment for a visitor who gives a name and an email to buy a course.
-
-    A new (or never claimed) address gets an account without a password and a
-    payment hold; the caller sends them to checkout, and once they have paid
-    they are invited to choose a password. An address that already has an
-    account is sent a "log in to finish enrolling" email and None is returned:
-    the caller shows the same page either way, so the form never reveals who
-    has an account. A full course raises CourseFullError.
-    """
-    locked, answer = _lock_and_decide(course, None)
-    if answer.closed is not None:
-        raise EnrolmentClosedError(answer.message)
-    email = invitations.normalise_email(email)
-    user = invitations.find_account(email)
-    if user is not None and (not invitations.is_unclaimed(user) or user.pk == locked.teacher_id):
-        invitations.send_finish_enrolling(locked, email)
-        return None
-    existing = _row(locked, user) if user is not None else None
-    if existing is not None and existing.status in (Status.REMOVED, Status.ACTIVE):
-        # Removed: only the teacher can add them back. Active: nothing to buy.
-        invitations.send_finish_enrolling(locked, email)
-        return None
-    if answer.seats_left == 0 and not _holds_unexpired(existing):
-        raise CourseFullError(
-            "This course is sold out. Log in or create an account to join its waitlist."
-        )
-    user = user or invitations.create_invited_account(email, first_name, last_name, country)
-    until = timezone.now() + _hold_length(HoldReason.PAYMENT)
-    return _hold(locked, user, HoldReason.PAYMENT, until, verified=False)
-
-
-@transaction.atomic
-def confirm_guest_holds(*, user: User) -> list[GuestConfirmation]:
-    """Turn the seats held for a visitor into enrolments, now that their address is proven.
-
-    A hold that lapsed gets a seat if one is still free; otherwise the person
-    joins the waitlist (they asked for a seat, and now have an account).
-    """
-    results: list[GuestConfirmation] = []
-    holds = Enrollment.objects.filter(
-        student=user, hold_reason=HoldReason.GUEST, status__in=[Status.HELD, Status.RELEASED]
-    ).select_related("course")
-    for enrollment in holds.order_by("pk"):
-        try:
-            confirm_hold(enrollment=enrollment)
-        except CourseFullError:
-            WaitlistEntry.objects.get_or_create(course=enrollment.course, student=user)
-            results.append(GuestConfirmation(course=enrollment.course, enrolled=False))
-        else:
-            results.append(GuestConfirmation(course=enrollment.course, enrolled=True))
-    return results
-
-
-@transaction.atomic
-def activate_invited_account(*, user: User, password: str) -> list[GuestConfirmation]:
-    """Set the first password of an invited account, mark its address verified, confirm its holds.
-
-    The invitation link was sent to that address, so following it proves it,
-    and the seats held for the person's registrations become enrolments.
-    """
-    get_adapter().set_password(user, password)
-    EmailAddress.objects.filter(user=user, email__iexact=user.email).update(verified=True)
-    if not EmailAddress.objects.filter(user=user, email__iexact=user.email).exists():
-        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
-    return confirm_guest_holds(user=user)
-
-
 # --- Inside the lock -----------------------------------------------------------------------------
 
 
@@ -530,12 +306,6 @@ def _holds_unexpired(enrollment: Enrollment | None) -> bool:
         and enrollment.status == Status.HELD
         and not enrollment.hold_expired()
     )
-
-
-def _hold_length(reason: str) -> timedelta:
-    if reason == HoldReason.GUEST:
-        return timedelta(hours=settings.GUEST_HOLD_HOURS)
-    return timedelta(minutes=settings.PAYMENT_HOLD_MINUTES)
 
 
 def _refuse_move(enrollment: Enrollment, to: str) -> None:

@@ -3,9 +3,10 @@
 People a teacher invites, and visitors who register with a name and an email,
 get an account without a password and with an unverified address; the
 invitation email carries a one-time link (allauth's password-reset token) to
-choose a password. The enrolment services (`courses.services.enrolment`) decide
-the seats; this module makes the accounts and renders the emails, which the
-outbox sends once the seat's transaction commits.
+choose a password. The enrolment services (`courses.services.enrolment`,
+`holds` and `registration`) decide the seats; this module makes the accounts
+and renders the emails, which the outbox sends once the seat's transaction
+commits.
 """
 
 import uuid

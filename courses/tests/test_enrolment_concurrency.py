@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from accounts.models import User
 from core.testing import requires_postgres
 from courses.models import Course, Enrollment
-from courses.services import enrolment
+from courses.services import enrolment, holds
 from courses.tests.factories import CourseFactory
 from tests.base import StudentFactory, TeacherFactory
 
@@ -93,7 +93,7 @@ def test_it_counts_held_seats_when_holds_and_enrolments_race_for_the_last_seats(
 
     def hold_or_enrol(course: Course, student: User) -> None:
         if student.pk % 2:
-            enrolment.hold_seat(course=course, student=student)
+            holds.hold_seat(course=course, student=student)
         else:
             enrolment.enroll_student(course=course, student=student)
 

@@ -15,7 +15,7 @@ from accounts.models import User
 from billing.tests.kit import seller
 from courses import enrolment_policy
 from courses.models import Enrollment, WaitlistEntry
-from courses.services import enrolment
+from courses.services import enrolment, holds
 from courses.tasks import expire_holds_task
 from courses.tests.factories import CourseFactory, EnrollmentFactory
 from courses.tests.test_enrolment_guest import invitation_path
@@ -49,7 +49,7 @@ class PaymentHoldTests(LecternTestCase):
         self.course = CourseFactory.create(teacher=self.alice, slug="ceramics", capacity=1)
 
     def test_it_holds_a_seat_that_counts_until_it_expires(self) -> None:
-        hold = enrolment.hold_seat(course=self.course, student=self.bob)
+        hold = holds.hold_seat(course=self.course, student=self.bob)
         assert (hold.status, hold.hold_reason) == ("held", "payment")
         assert seats_taken(self.course) == 1
         with pytest.raises(enrolment.CourseFullError):
@@ -60,9 +60,9 @@ class PaymentHoldTests(LecternTestCase):
         assert Enrollment.objects.get(student=self.dave).status == "active"
 
     def test_it_confirms_a_hold_into_an_enrolment(self) -> None:
-        hold = enrolment.hold_seat(course=self.course, student=self.bob)
+        hold = holds.hold_seat(course=self.course, student=self.bob)
         with self.captureOnCommitCallbacks(execute=True):
-            enrolment.confirm_hold(enrollment=hold)
+            holds.confirm_hold(enrollment=hold)
         hold.refresh_from_db()
         assert (hold.status, hold.hold_expires_at) == ("active", None)
         assert seats_taken(self.course) == 1
@@ -70,9 +70,9 @@ class PaymentHoldTests(LecternTestCase):
         assert {m.to[0] for m in mail.outbox} >= {self.alice.email}
 
     def test_it_releases_a_hold_and_gives_the_seat_to_the_waitlist(self) -> None:
-        hold = enrolment.hold_seat(course=self.course, student=self.bob)
+        hold = holds.hold_seat(course=self.course, student=self.bob)
         enrolment.join_waitlist(course=self.course, student=self.dave)
-        promoted = enrolment.release_hold(enrollment=hold)
+        promoted = holds.release_hold(enrollment=hold)
         hold.refresh_from_db()
         assert hold.status == "released"
         assert [e.student for e in promoted] == [self.dave]
@@ -80,37 +80,37 @@ class PaymentHoldTests(LecternTestCase):
     def test_it_takes_payment_holds_on_a_paid_course_students_cannot_enrol_in(self) -> None:
         paid = CourseFactory.create(teacher=self.alice, paid=True)
         with pytest.raises(enrolment.EnrolmentClosedError, match="open for enrolment yet"):
-            enrolment.hold_seat(course=paid, student=self.bob)
+            holds.hold_seat(course=paid, student=self.bob)
         seller(self.alice)  # her Stripe account can take payments now
         with pytest.raises(enrolment.EnrolmentClosedError, match="buy it"):
             enrolment.enroll_student(course=paid, student=self.bob)
-        hold = enrolment.hold_seat(course=paid, student=self.bob)
+        hold = holds.hold_seat(course=paid, student=self.bob)
         assert hold.status == "held"
 
     def test_it_confirms_a_lapsed_hold_only_while_a_seat_is_free(self) -> None:
-        hold = enrolment.hold_seat(course=self.course, student=self.bob)
+        hold = holds.hold_seat(course=self.course, student=self.bob)
         later = expiry(hold) + timedelta(minutes=1)
         with time_machine.travel(later):
             enrolment.enroll_student(course=self.course, student=self.dave)
             with pytest.raises(enrolment.CourseFullError):
-                enrolment.confirm_hold(enrollment=hold)
+                holds.confirm_hold(enrollment=hold)
         assert Enrollment.objects.get(student=self.bob).status == "held"
 
     def test_it_refuses_moves_the_states_do_not_allow(self) -> None:
         enrollment = EnrollmentFactory.create(course=self.course, student=self.bob, status="left")
         refused = "“Left” can't become “Hold released”"
         with pytest.raises(enrolment.IllegalTransitionError, match=refused):
-            enrolment.release_hold(enrollment=enrollment)
+            holds.release_hold(enrollment=enrollment)
         with pytest.raises(enrolment.IllegalTransitionError):
-            enrolment.confirm_hold(enrollment=enrollment)
+            holds.confirm_hold(enrollment=enrollment)
         active = EnrollmentFactory.create(course=self.course, student=self.dave)
         with pytest.raises(enrolment.IllegalTransitionError, match="already enrolled"):
-            enrolment.hold_seat(course=self.course, student=self.dave)
+            holds.hold_seat(course=self.course, student=self.dave)
         with pytest.raises(enrolment.IllegalTransitionError):
-            enrolment.release_hold(enrollment=active)
+            holds.release_hold(enrollment=active)
 
     def test_it_shows_the_hold_to_the_student_and_on_the_roster(self) -> None:
-        enrolment.hold_seat(course=self.course, student=self.bob)
+        holds.hold_seat(course=self.course, student=self.bob)
         self.login(self.bob)
         page = self.client.get(reverse("storefront:course", args=["ceramics"]))
         assert page.context["answer"].offer == enrolment_policy.Offer.ENROL
@@ -122,7 +122,7 @@ class PaymentHoldTests(LecternTestCase):
 class HoldExpiryTests(LecternTestCase):
     def setUp(self) -> None:
         self.course = CourseFactory.create(teacher=self.alice, slug="ceramics", capacity=1)
-        self.hold = enrolment.hold_seat(course=self.course, student=self.bob)
+        self.hold = holds.hold_seat(course=self.course, student=self.bob)
         enrolment.join_waitlist(course=self.course, student=self.dave)
 
     def test_it_sweeps_expired_holds_and_promotes_the_waitlist(self) -> None:
@@ -137,12 +137,12 @@ class HoldExpiryTests(LecternTestCase):
         assert any(m.to == [self.dave.email] for m in mail.outbox)
         # Sweeping again changes nothing.
         with time_machine.travel(expiry(self.hold) + timedelta(minutes=2)):
-            assert enrolment.expire_holds() == 0
+            assert holds.expire_holds() == 0
 
     def test_it_leaves_a_hold_confirmed_in_time_alone(self) -> None:
-        enrolment.confirm_hold(enrollment=self.hold)
+        holds.confirm_hold(enrollment=self.hold)
         with time_machine.travel(timezone.now() + timedelta(days=1)):
-            assert enrolment.expire_holds() == 0
+            assert holds.expire_holds() == 0
         assert Enrollment.objects.get(student=self.bob).status == "active"
 
     def test_the_inline_periodic_jobs_sweep_holds_too(self) -> None:
@@ -202,7 +202,7 @@ class GuestHoldTests(LecternTestCase):
         hold = Enrollment.objects.get(student__email="gina@example.org")
         assert hold.status == "held"
         with time_machine.travel(timezone.now() + timedelta(hours=49)):
-            assert enrolment.expire_holds() == 1
+            assert holds.expire_holds() == 1
             assert seats_taken(self.course) == 0
 
     def test_the_hold_window_follows_the_setting(self) -> None:
@@ -222,7 +222,7 @@ class GuestHoldTests(LecternTestCase):
         self.register("gina@example.org")
         link = invitation_path([m for m in mail.outbox if m.to == ["gina@example.org"]][-1])
         with time_machine.travel(timezone.now() + timedelta(hours=49)):
-            enrolment.expire_holds()
+            holds.expire_holds()
             enrolment.enroll_student(course=self.course, student=self.bob)
             response = self.confirm(link)
         gina = User.objects.get(email="gina@example.org")
@@ -269,7 +269,7 @@ def test_holds_are_declared_personal_data_and_exported(bob: User) -> None:
     entry = next(e for e in registry if e.model is Enrollment)
     assert {"hold_reason", "hold_expires_at"} <= set(entry.schema)
     course = CourseFactory.create()
-    enrolment.hold_seat(course=course, student=bob)
+    holds.hold_seat(course=course, student=bob)
     [row] = list(entry.exporter(bob))
     assert row["status"] == "held"
     assert row["hold_reason"] == "payment"
@@ -279,7 +279,7 @@ def test_holds_are_declared_personal_data_and_exported(bob: User) -> None:
 class CachedPageTests(LecternTestCase):
     def test_a_visitors_cached_page_frees_the_seat_when_the_hold_lapses(self) -> None:
         course = CourseFactory.create(teacher=self.alice, slug="ceramics", capacity=1)
-        hold = enrolment.hold_seat(course=course, student=self.bob)
+        hold = holds.hold_seat(course=course, student=self.bob)
         url = reverse("storefront:course", args=["ceramics"])
         self.assertContains(self.new_client().get(url), "Log in to join the waitlist")
         with time_machine.travel(expiry(hold) + timedelta(seconds=1)):

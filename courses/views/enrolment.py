@@ -22,7 +22,7 @@ from courses import access, enrolment_policy, selectors
 from courses.forms.enrolment import AddStudentForm, ChoosePasswordForm, GuestRegistrationForm
 from courses.models import Course, Enrollment, WaitlistEntry
 from courses.services import enrolment as services
-from courses.services import invitations
+from courses.services import invitations, registration
 
 GUEST_REGISTRATIONS = Limit("guest_registration", count=5, window=3600)
 _INVITE_SESSION_KEY = "courses_invite_key"
@@ -98,7 +98,7 @@ def register(request: Request, slug: str) -> HttpResponse:
     form = GuestRegistrationForm(request.POST)
     if form.is_valid():
         try:
-            services.register_guest(
+            registration.register_guest(
                 course=course,
                 email=form.cleaned_data["email"],
                 first_name=form.cleaned_data["first_name"],
@@ -171,7 +171,7 @@ def accept_invite(request: Request, uidb36: str, key: str) -> HttpResponse:
     next_url = _safe_next(request)
     if request.method == "POST":
         if form.is_valid():
-            confirmed = services.activate_invited_account(
+            confirmed = registration.activate_invited_account(
                 user=user, password=form.cleaned_data["password1"]
             )
             if request.user.is_authenticated and request.user.pk != user.pk:
