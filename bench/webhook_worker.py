@@ -266,8 +266,9 @@ def seed_and_enqueue(events: int, sales: int, enqueue: str) -> dict[str, Any]:
     from django.utils import timezone
 
     from accounts.models import User
-    from billing import services, webhooks
+    from billing import webhooks
     from billing.models import ConnectAccount, Purchase, StripeEvent
+    from billing.services import common, pricing
     from billing.tasks import process_stripe_event_task
     from courses.models import Course, Enrollment, Visibility
 
@@ -348,7 +349,7 @@ def seed_and_enqueue(events: int, sales: int, enqueue: str) -> dict[str, Any]:
                     gross_amount=PRICE,
                     amount=PRICE,
                     currency="EUR",
-                    application_fee_amount=services.platform_fee(PRICE),
+                    application_fee_amount=pricing.platform_fee(PRICE),
                     checkout_session_id=f"cs_bench_{tag}_{i}",
                     expires_at=now + timedelta(minutes=30),
                 )
@@ -369,7 +370,7 @@ def seed_and_enqueue(events: int, sales: int, enqueue: str) -> dict[str, Any]:
                     type=data["type"],
                     source=source,
                     account=data.get("account") or "",
-                    stripe_created_at=services.stripe_time(data["created"]),
+                    stripe_created_at=common.stripe_time(data["created"]),
                     payload=data,
                 )
                 for source, data in mix

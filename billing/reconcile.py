@@ -14,9 +14,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from billing import services
 from billing.client import PaymentServiceError
 from billing.models import ConnectAccount, Purchase
+from billing.services import connect, outcomes
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def run() -> dict[str, int]:
     for purchase in stale:
         checked += 1
         try:
-            after = services.confirm_from_stripe(purchase=purchase)
+            after = outcomes.confirm_from_stripe(purchase=purchase)
         except PaymentServiceError as error:
             log.warning("Couldn't check purchase %s with Stripe: %s", purchase.pk, error.message)
             continue
@@ -44,7 +44,7 @@ def run() -> dict[str, int]:
     ]
     for account in quiet:
         try:
-            services.refresh_account(account=account)
+            connect.refresh_account(account=account)
         except PaymentServiceError as error:
             log.warning("Couldn't refresh %s from Stripe: %s", account, error.message)
             continue

@@ -17,9 +17,12 @@ from django_countries import countries
 
 from accounts import signup_rules
 from accounts import views as account_views
-from billing import client, services, webhooks
+from billing import client, webhooks
 from billing.forms import BuyForm, ConnectForm, CouponForm, RefundForm, VisitorBuyForm
 from billing.models import Coupon, Purchase, StripeEvent
+from billing.services import checkout as checkout_services
+from billing.services import connect as connect_services
+from billing.services import outcomes, pricing, refunds
 from core.http import AuthedRequest, Request
 from core.money import format_money, to_major
 from core.ratelimit import Limit, client_ip, hit, too_many_requests
@@ -48,7 +51,7 @@ def _base_url(request: Request) -> str:
 def connect(request: AuthedRequest) -> HttpResponse:
     """Show the teacher's Stripe state; POST opens an Express account and starts onboarding."""
     _teacher_only(request)
-    account = services.connect_account_of(request.user)
+    account = connect_services.connect_account_of(request.user)
     form = ConnectForm(request.POST or None, initial={"country": request.user.country})
     status = 200
     if request.method == "POST":
@@ -59,7 +62,7 @@ def connect(request: AuthedRequest) -> HttpResponse:
             return _to_onboarding(request, account)
         if form.is_valid():
             try:
-                account = services.start_onboarding(
+                account = connect_services.start_onboarding(
                     teacher=request.user, country=form.cleaned_data["country"]
                 )
             except client.PaymentServiceError as error:
@@ -78,7 +81,7 @@ def connect(request: AuthedRequest) -> HttpResponse:
 
 def _to_onboarding(request: AuthedRequest, account: Any) -> HttpResponse:
     try:
-        url = services.onboarding_link(
+        url = connect_services.onboarding_link(
             account=account,
             refresh_url=_base_url(request) + reverse("billing:connect_refresh"),
             return_url=_base_url(request) + reverse("billing:connect_return"),
@@ -94,7 +97,7 @@ def _to_onboarding(request: AuthedRequest, account: Any) -> HttpResponse:
 def connect_refresh(request: AuthedRequest) -> HttpResponse:
     """Stripe's onboarding link expired or was reused: make a fresh one."""
     _teacher_only(request)
-    account = services.connect_account_of(request.user)
+    account = connect_services.connect_account_of(request.user)
     if account is None:
         return redirect("billing:connect")
     return _to_onboarding(request, account)
@@ -105,11 +108,11 @@ def connect_refresh(request: AuthedRequest) -> HttpResponse:
 def connect_return(request: AuthedRequest) -> HttpResponse:
     """Back from onboarding: ask Stripe where the account stands now."""
     _teacher_only(request)
-    account = services.connect_account_of(request.user)
+    account = connect_services.connect_account_of(request.user)
     if account is None:
         return redirect("billing:connect")
     try:
-        account = services.refresh_account(account=account)
+        account = connect_services.refresh_account(account=account)
     except client.PaymentServiceError as error:
         messages.warning(request, error.message)
     else:
@@ -125,11 +128,11 @@ def connect_return(request: AuthedRequest) -> HttpResponse:
 def connect_dashboard(request: AuthedRequest) -> HttpResponse:
     """Open the teacher's Stripe Express dashboard (a one-time login link)."""
     _teacher_only(request)
-    account = services.connect_account_of(request.user)
+    account = connect_services.connect_account_of(request.user)
     if account is None:
         raise Http404
     try:
-        return redirect(services.dashboard_link(account=account))
+        return redirect(connect_services.dashboard_link(account=account))
     except client.PaymentServiceError as error:
         messages.warning(request, error.message)
         return redirect("billing:connect")
@@ -164,10 +167,10 @@ def _student_checkout(request: AuthedRequest, course: Course) -> HttpResponse:
     form = BuyForm(request.POST)
     code = form.cleaned_data["code"] if form.is_valid() else ""
     try:
-        started = services.start_checkout(
+        started = checkout_services.start_checkout(
             course=course, student=request.user, code=code, base_url=_base_url(request)
         )
-    except services.CheckoutRefusedError as refused:
+    except checkout_services.CheckoutRefusedError as refused:
         messages.warning(request, refused.message)
         return redirect(course.get_absolute_url())
     if started.purchase is not None and started.purchase.status == Purchase.Status.PAID:
@@ -188,7 +191,7 @@ def _visitor_checkout(
     if form.is_valid():
         data = form.cleaned_data
         try:
-            started = services.start_visitor_checkout(
+            started = checkout_services.start_visitor_checkout(
                 course=course,
                 email=data["email"],
                 first_name=data["first_name"],
@@ -196,7 +199,7 @@ def _visitor_checkout(
                 code=data["code"],
                 base_url=_base_url(request),
             )
-        except services.CheckoutRefusedError as refused:
+        except checkout_services.CheckoutRefusedError as refused:
             form.add_error("code" if "code" in refused.message.lower() else None, refused.message)
         else:
             if started.redirect_url:
@@ -228,8 +231,8 @@ def price(request: Request, slug: str) -> HttpResponse:
     code = request.GET.get("code", "")[:40]
     student = request.user if request.user.is_authenticated else None
     try:
-        quoted = services.quote(course=course, code=code, student=student)
-    except services.CouponError as error:
+        quoted = pricing.quote(course=course, code=code, student=student)
+    except pricing.CouponError as error:
         context = {"course": course, "error": error.message, "code": code}
         return render(request, "billing/_price.html", context, status=200)
     return render(request, "billing/_price.html", {"course": course, "quote": quoted, "code": code})
@@ -239,14 +242,14 @@ def price(request: Request, slug: str) -> HttpResponse:
 @require_safe
 def checkout_return(request: Request, token: str) -> HttpResponse:
     """Back from Checkout: "you're in" once paid, else a page that checks again by itself."""
-    purchase = services.purchase_from_token(token)
+    purchase = checkout_services.purchase_from_token(token)
     if purchase is None:
         raise Http404
     if request.user.is_authenticated and purchase.student_id != request.user.pk:
         raise Http404
     if purchase.status == Purchase.Status.PENDING and purchase.checkout_session_id:
         try:
-            purchase = services.confirm_from_stripe(purchase=purchase)
+            purchase = outcomes.confirm_from_stripe(purchase=purchase)
         except client.PaymentServiceError:
             log.info("Couldn't confirm purchase %s with Stripe; the webhook will", purchase.pk)
     context = {
@@ -298,13 +301,13 @@ def sale(request: AuthedRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.refund(
+                refunds.refund(
                     purchase=purchase,
                     amount=form.cleaned_data["amount"],
                     keep_access=form.cleaned_data["keep_access"],
                     reason=form.cleaned_data["reason"],
                 )
-            except services.RefundRefusedError as refused:
+            except refunds.RefundRefusedError as refused:
                 form.add_error(None, refused.message)
             else:
                 messages.success(request, "Refund sent. The student gets an email.")
@@ -340,7 +343,7 @@ def _coupon_form(request: AuthedRequest, coupon: Coupon | None = None) -> Coupon
 
 
 def _coupon_initial(request: AuthedRequest, coupon: Coupon) -> dict[str, Any]:
-    zone = services.teacher_zone(request.user)
+    zone = pricing.teacher_zone(request.user)
     percent = coupon.percent_off is not None
     return {
         "code": coupon.code,
@@ -364,8 +367,8 @@ def _save_coupon(request: AuthedRequest, form: CouponForm, coupon: Coupon | None
     if not form.is_valid():
         return False
     try:
-        services.save_coupon(teacher=request.user, coupon=coupon, data=form.cleaned_data)
-    except services.CouponTakenError as error:
+        pricing.save_coupon(teacher=request.user, coupon=coupon, data=form.cleaned_data)
+    except pricing.CouponTakenError as error:
         form.add_error("code", str(error))
         return False
     return True

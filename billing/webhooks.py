@@ -41,9 +41,9 @@ from django.core.cache import cache
 from django.db.models import F, Q
 from django.utils import timezone
 
-from billing import services
 from billing.client import PaymentServiceError
 from billing.models import ConnectAccount, StripeEvent
+from billing.services import common, connect, outcomes, refunds
 from core import db, jobs
 from outbox import services as outbox
 
@@ -82,7 +82,7 @@ def receive(*, event: dict[str, Any], body: str, source: str) -> bool:
             "source": source,
             "account": event.get("account") or "",
             "livemode": bool(event.get("livemode")),
-            "stripe_created_at": services.stripe_time(event.get("created")),
+            "stripe_created_at": common.stripe_time(event.get("created")),
             "payload": db.JsonText(body),
         },
     )
@@ -138,35 +138,35 @@ def drain(limit: int = 500) -> int:
 
 def _account_updated(event: StripeEvent, obj: dict[str, Any]) -> None:
     if ConnectAccount.objects.filter(stripe_account_id=obj["id"]).exists():
-        services.apply_account_state(account_id=obj["id"], data=obj, at=event.stripe_created_at)
+        connect.apply_account_state(account_id=obj["id"], data=obj, at=event.stripe_created_at)
 
 
 def _session_completed(event: StripeEvent, obj: dict[str, Any]) -> None:
-    services.session_completed(session=obj)
+    outcomes.session_completed(session=obj)
 
 
 def _async_failed(event: StripeEvent, obj: dict[str, Any]) -> None:
-    services.payment_failed(session=obj)
+    outcomes.payment_failed(session=obj)
 
 
 def _session_expired(event: StripeEvent, obj: dict[str, Any]) -> None:
-    services.session_expired(session=obj)
+    outcomes.session_expired(session=obj)
 
 
 def _charge_refunded(event: StripeEvent, obj: dict[str, Any]) -> None:
-    services.charge_refunded(charge=obj)
+    refunds.charge_refunded(charge=obj)
 
 
 def _refund(event: StripeEvent, obj: dict[str, Any]) -> None:
-    services.refund_updated(refund=obj)
+    refunds.refund_updated(refund=obj)
 
 
 def _dispute_created(event: StripeEvent, obj: dict[str, Any]) -> None:
-    services.dispute_opened(dispute=obj)
+    refunds.dispute_opened(dispute=obj)
 
 
 def _dispute_closed(event: StripeEvent, obj: dict[str, Any]) -> None:
-    services.dispute_closed(dispute=obj)
+    refunds.dispute_closed(dispute=obj)
 
 
 HANDLERS: dict[str, Callable[[StripeEvent, dict[str, Any]], None]] = {

@@ -8,8 +8,8 @@ carol have no Stripe account, so nothing here calls Stripe.
 
 from django.urls import reverse
 
-from billing import services
 from billing.models import Coupon, Purchase
+from billing.services import checkout
 from billing.tests.kit import seller
 from courses.models import Enrollment
 from courses.tests.factories import CourseFactory
@@ -55,7 +55,7 @@ def build(ctx: Context) -> None:
         amount=3000,
         currency="EUR",
     )
-    ctx.objects["billing_return_url"] = services.return_url(pending)
+    ctx.objects["billing_return_url"] = checkout.return_url(pending)
     sold = CourseFactory.create(teacher=alice, price_amount=5000)
     ctx.objects["billing_coupon"] = Coupon.objects.create(
         teacher=alice, code="AUTHZ", percent_off=5

@@ -10,8 +10,8 @@ from django.test import TransactionTestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import services
 from billing.models import Coupon, CouponRedemption, Purchase
+from billing.services import checkout, pricing
 from billing.tests.fake_stripe import FakeStripe, post_event
 from billing.tests.kit import seller
 from core.testing import requires_postgres
@@ -99,8 +99,8 @@ class TeacherCouponTests(_Selling):
         )
         coupon.refresh_from_db()
         assert not coupon.active
-        with pytest.raises(services.CouponError, match="no longer active"):
-            services.quote(course=self.course, code="spring", student=self.bob)
+        with pytest.raises(pricing.CouponError, match="no longer active"):
+            pricing.quote(course=self.course, code="spring", student=self.bob)
 
 
 class StudentCouponTests(_Selling):
@@ -211,11 +211,11 @@ class CouponRaceTests(TransactionTestCase):
             def buy(student: Any) -> None:
                 barrier.wait()
                 try:
-                    services.start_checkout(
+                    checkout.start_checkout(
                         course=course, student=student, code="race", base_url="http://testserver"
                     )
                     outcomes.append("checkout")
-                except services.CheckoutRefusedError as refused:
+                except checkout.CheckoutRefusedError as refused:
                     outcomes.append(refused.message)
                 finally:
                     connection.close()

@@ -1,0 +1,36 @@
+"""Every write about money: Connect accounts, checkouts, payments, refunds and disputes.
+
+One module per concern; callers import the one they need
+(`from billing.services import checkout`, then `checkout.start_checkout(...)`):
+
+    connect    a teacher's Stripe Express account: onboarding, links, its mirrored state
+    pricing    prices, the platform's fee and coupons
+    checkout   buying: the seat held, the pending purchase and its Checkout Session
+    outcomes   how a payment ends (webhooks, the return page, reconciliation)
+    refunds    refunds and disputes
+    common     the purchase lock, ids read from Stripe objects, Stripe's timestamps
+
+Imports go one way: checkout and refunds use outcomes, which uses common;
+checkout also uses connect and pricing.
+
+Purchase states and the one way into each
+-----------------------------------------
+
+    pending --payment succeeded (checkout.session.completed paid, async succeeded,
+              a paid charge seen first, or the session retrieved)--> paid
+    pending --checkout.session.async_payment_failed--> failed
+    pending --checkout.session.expired, or no session made--> expired ("abandoned")
+    paid / partially refunded --refunds (ours or the dashboard's)--> partially refunded, refunded
+    paid / partially refunded / refunded --charge.dispute.created--> disputed
+    disputed --charge.dispute.closed--> back to paid / partially refunded / refunded
+
+Every change locks the purchase row (`select_for_update`) and checks the
+state it is in first, so a duplicated event finds its work done and returns,
+and a reordered one either waits for its turn (it is retried) or carries
+enough of Stripe's own state to apply in any order: a refund's amount only
+ever rises (`max` of what is recorded and what Stripe says), and a refund
+that arrives before the payment it refunds first records the payment from
+the charge it carries. Emails go through the outbox under keys derived from
+the purchase, inside the same transaction: one receipt, one refund email
+per refund, whatever Stripe sends twice.
+"""
