@@ -9,17 +9,17 @@ import random
 import time
 from collections import Counter
 
-from bench import webhook_worker, webhooks
+from bench import stripe_events, webhooks
 from billing import client
 
 SECRET = "whsec_test_bench"
 
 
 def _pool(count: int) -> list[webhooks.Delivery]:
-    tag, at = webhooks.new_tag(), int(time.time())
+    tag, at = stripe_events.new_tag(), int(time.time())
 
     def make(n: int) -> dict:
-        return webhooks.sale_event(tag, n, purchase_id=7, account="acct_test", created=at)
+        return stripe_events.sale_event(tag, n, purchase_id=7, account="acct_test", created=at)
 
     return webhooks.build_pool(make, count, secret=SECRET, at=at, rng=random.Random(3))
 
@@ -42,7 +42,7 @@ def test_every_delivery_passes_the_endpoints_own_check_and_is_stripe_sized():
         event = client.verify_event(d.body.decode(), d.signature, SECRET)
         assert event["id"] == d.event_id
         assert 1_500 <= len(d.body) <= 4_096
-    assert {json.loads(d.body)["type"] for d in pool} == set(webhooks.SALE_EVENTS)
+    assert {json.loads(d.body)["type"] for d in pool} == set(stripe_events.SALE_EVENTS)
 
 
 def test_it_counts_what_wrk_sent_and_when_a_thread_ran_out():
@@ -62,14 +62,14 @@ def test_it_counts_what_wrk_sent_and_when_a_thread_ran_out():
 
 
 def test_the_workers_mix_is_seven_events_a_sale_and_unknown_accounts_between():
-    mix = webhook_worker.event_mix(
+    mix = stripe_events.event_mix(
         "tag0000001", [11, 12, 13], 30, account="acct_seller", created=1_700_000_000
     )
     types = Counter(data["type"] for _, data in mix)
     assert len(mix) == 30
     assert len({data["id"] for _, data in mix}) == 30
     assert types["account.updated"] == 9
-    assert all(types[t] == 3 for t in webhook_worker.SALE_TYPES)
+    assert all(types[t] == 3 for t in stripe_events.SALE_TYPES)
     completed = [data for _, data in mix if data["type"] == "checkout.session.completed"]
     assert [e["data"]["object"]["client_reference_id"] for e in completed] == ["11", "12", "13"]
     assert {source for source, data in mix if data["type"] == "account.updated"} == {"connect"}
