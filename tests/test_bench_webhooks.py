@@ -74,3 +74,9 @@ def test_the_workers_mix_is_seven_events_a_sale_and_unknown_accounts_between():
     assert [e["data"]["object"]["client_reference_id"] for e in completed] == ["11", "12", "13"]
     assert {source for source, data in mix if data["type"] == "account.updated"} == {"connect"}
     assert [data["created"] for _, data in mix] == sorted(data["created"] for _, data in mix)
+
+
+def test_each_round_is_compared_with_the_bare_round_measured_beside_it():
+    bare = [{"rps": 1000.0}, {"rps": 700.0}]
+    ingest = [{"rps": 450.0}, {"rps": 350.0}]
+    assert webhooks.paired_ratios(bare, ingest) == [0.45, 0.5]
