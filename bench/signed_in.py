@@ -37,6 +37,7 @@ from bench.storefront import (
     _redis_reachable,
     _wait_for,
     start_gunicorn,
+    summarise,
 )
 
 TARGETS = {"signed_in / visitor": 0.50, "idle_poll / signed_in": 0.90}
@@ -70,16 +71,6 @@ def _seed(env: dict[str, str]) -> dict[str, str]:
         text=True,
     ).stdout
     return json.loads(out)
-
-
-def _summarise(runs: list[dict[str, float]]) -> dict[str, float]:
-    return {
-        "rps": round(sum(r["rps"] for r in runs) / len(runs), 1),
-        "p50_ms": round(sorted(r["p50_ms"] for r in runs)[len(runs) // 2], 2),
-        "p95_ms": round(max(r["p95_ms"] for r in runs), 2),
-        "requests": sum(r["requests"] for r in runs),
-        "errors": sum(r["errors"] for r in runs),
-    }
 
 
 def main() -> None:
@@ -137,7 +128,7 @@ def main() -> None:
         gunicorn.send_signal(signal.SIGTERM)
         gunicorn.wait(timeout=30)
 
-    summary: dict[str, Any] = {name: _summarise(runs) for name, runs in results.items()}
+    summary: dict[str, Any] = {name: summarise(runs) for name, runs in results.items()}
     ratios = {
         "signed_in / visitor": summary["signed_in"]["rps"] / summary["visitor"]["rps"],
         "idle_poll / signed_in": summary["idle_poll"]["rps"] / summary["signed_in"]["rps"],

@@ -117,6 +117,17 @@ def _wrk(url: str, seconds: int, connections: int, script: str) -> dict[str, flo
     return json.loads(out.strip().splitlines()[-1])
 
 
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One URL's wrk rounds in one line: mean req/s, median p50, worst p95, totals."""
+    return {
+        "rps": round(sum(r["rps"] for r in runs) / len(runs), 1),
+        "p50_ms": round(sorted(r["p50_ms"] for r in runs)[len(runs) // 2], 2),
+        "p95_ms": round(max(r["p95_ms"] for r in runs), 2),
+        "requests": sum(r["requests"] for r in runs),
+        "errors": sum(r["errors"] for r in runs),
+    }
+
+
 def _check_open_to_buy(url: str) -> None:
     """Make sure the paid course's page offers it for sale, as a teacher who can sell gets."""
     with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
@@ -174,16 +185,7 @@ def main() -> None:
         gunicorn.send_signal(signal.SIGTERM)
         gunicorn.wait(timeout=30)
 
-    summary: dict[str, Any] = {}
-    for name, runs in results.items():
-        requests = sum(r["requests"] for r in runs)
-        summary[name] = {
-            "rps": round(sum(r["rps"] for r in runs) / len(runs), 1),
-            "p50_ms": round(sorted(r["p50_ms"] for r in runs)[len(runs) // 2], 2),
-            "p95_ms": round(max(r["p95_ms"] for r in runs), 2),
-            "requests": requests,
-            "errors": sum(r["errors"] for r in runs),
-        }
+    summary: dict[str, Any] = {name: summarise(runs) for name, runs in results.items()}
     ratio = summary["storefront"]["rps"] / summary["bare"]["rps"]
     summary["ratio"] = round(ratio, 3)
     paid_ratio = summary["paid"]["rps"] / summary["bare"]["rps"]

@@ -53,7 +53,15 @@ from pathlib import Path
 from typing import Any
 
 from bench.postgres import ensure_database
-from bench.storefront import ROOT, _env, _manage, _redis_reachable, _wait_for, start_gunicorn
+from bench.storefront import (
+    ROOT,
+    _env,
+    _manage,
+    _redis_reachable,
+    _wait_for,
+    start_gunicorn,
+    summarise,
+)
 from bench.stripe_events import SALE_EVENTS, new_tag, sale_event
 
 TARGET_RATIO = 0.50
@@ -206,16 +214,6 @@ def _wrk(url: str, seconds: int, connections: int, script: str) -> dict[str, Any
         check=True,
     ).stdout
     return json.loads(out.strip().splitlines()[-1])
-
-
-def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "rps": round(sum(r["rps"] for r in runs) / len(runs), 1),
-        "p50_ms": round(sorted(r["p50_ms"] for r in runs)[len(runs) // 2], 2),
-        "p95_ms": round(max(r["p95_ms"] for r in runs), 2),
-        "requests": sum(r["requests"] for r in runs),
-        "errors": sum(r["errors"] for r in runs),
-    }
 
 
 def paired_ratios(bare: list[dict[str, Any]], ingest: list[dict[str, Any]]) -> list[float]:
