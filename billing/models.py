@@ -10,7 +10,7 @@ end in the same place.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Now
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
@@ -295,12 +295,16 @@ class StripeEvent(models.Model):
     livemode = models.BooleanField(default=False)
     stripe_created_at = models.DateTimeField()
     payload = models.JSONField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
+    # Defaults the database fills in too: a webhook's INSERT (`billing.webhooks.receive`)
+    # sends only what the event says.
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0, db_default=0)
     lease_until = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(default=now)
-    last_error = models.TextField(blank=True)
-    received_at = models.DateTimeField(default=now, editable=False)
+    next_attempt_at = models.DateTimeField(default=now, db_default=Now())
+    last_error = models.TextField(blank=True, default="", db_default="")
+    received_at = models.DateTimeField(default=now, db_default=Now(), editable=False)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import Field, Model
+from django.db.models.fields import NOT_PROVIDED
 
 _SQLITE_ATTEMPTS = 40
 
@@ -49,11 +50,20 @@ def _column(field: Field) -> str:
     return column
 
 
+def _left_to_database(field: Field) -> bool:
+    """Whether an INSERT that leaves `field` out gives it the value the ORM would."""
+    return field.db_default is not NOT_PROVIDED or (field.null and not field.has_default())
+
+
 @functools.cache
 def _insert_sql(
-    model: type[Model], conflict_column: str, vendor: str
+    model: type[Model], given: frozenset[str], conflict_column: str, vendor: str
 ) -> tuple[str, tuple[Field, ...]]:
-    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+    fields = tuple(
+        f
+        for f in model._meta.concrete_fields
+        if not f.primary_key and (f.name in given or not _left_to_database(f))
+    )
     quote = connection.ops.quote_name
     columns = ", ".join(quote(_column(f)) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
@@ -75,14 +85,16 @@ def insert_unless_present(model: type[Model], unique_field: str, values: dict[st
     PostgreSQL and SQLite alike: a duplicate raises nothing (so no savepoint
     is needed inside a transaction) and reads nothing back, and two
     concurrent inserts of one value end with one row, the second waiting for
-    the first to commit. Fields left out take their defaults; values are
+    the first to commit. Fields left out take their defaults: a field with a
+    `db_default`, or nullable without a default, is left to the database (and
+    sent no parameter), any other takes its Python default. Values are
     prepared as the ORM prepares them (time zones, JSON), except `JsonText`,
     which goes in as written. No model instance is built: this is for rows
     written on a hot path and read later.
     """
     unique = model._meta.get_field(unique_field)
     assert isinstance(unique, Field)
-    sql, fields = _insert_sql(model, _column(unique), connection.vendor)
+    sql, fields = _insert_sql(model, frozenset(values), _column(unique), connection.vendor)
     params = []
     for field in fields:
         value = values[field.name] if field.name in values else field.get_default()
