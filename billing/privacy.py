@@ -11,6 +11,16 @@
 - Coupon redemptions follow the same 24 months.
 - Stripe's webhook payloads (which carry names and emails) are emptied after
   30 days; the event row stays, to keep each event processed once.
+- A teacher's plan: their Stripe customer and card metadata live while their
+  account does. Subscriptions and invoices are Lectern's own tax records: on
+  erasure they lose the link to the teacher and are kept 10 years from their
+  date, then deleted.
+- The active-student ledger keeps a pair for 30 days after the paid enrolment;
+  the cap state and its history live while the teacher's account does; the
+  monthly sales totals are folded into yearly ones after 24 months.
+- Fraud signals are kept 24 months from creation whatever their status, and
+  after the account is deleted without the link to it; the failed card
+  attempts they are drawn from, 30 days.
 """
 
 from datetime import timedelta
@@ -20,7 +30,27 @@ from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from billing import client
-from billing.models import ConnectAccount, Coupon, CouponRedemption, Purchase, Refund, StripeEvent
+from billing.models import (
+    ActiveStudent,
+    BillingCustomer,
+    CardFailure,
+    ConnectAccount,
+    Coupon,
+    CouponRedemption,
+    FraudSignal,
+    GmvMonth,
+    GmvYear,
+    Invoice,
+    PaymentMethod,
+    Plan,
+    PlanCapState,
+    PlanCapTransition,
+    PlanPrice,
+    Purchase,
+    Refund,
+    StripeEvent,
+    Subscription,
+)
 from core.money import format_money
 from privacy.registry import (
     Basis,
@@ -36,6 +66,11 @@ from privacy.registry import (
 SALES_KEEP = timedelta(days=730)
 EVENT_PAYLOAD_KEEP = timedelta(days=30)
 TAX_REASON = "tax and accounting law: the sale is kept without your name for 24 months"
+BILLING_RECORDS_KEEP = timedelta(days=3653)
+BILLING_TAX_REASON = "tax law: Lectern's invoices to you are kept without your name for 10 years"
+LEDGER_KEEP = timedelta(days=30)
+FRAUD_KEEP = timedelta(days=730)
+CARD_FAILURES_KEEP = timedelta(days=30)
 
 
 def _anonymise_purchases(user: Any) -> int:
@@ -160,6 +195,217 @@ rule(
         purge=_empty_payloads,
     ),
 )
+# --- A teacher's plan, limits, sales totals and risk signals ---------------------------------
+
+
+def _anonymise_subscriptions(user: Any) -> int:
+    return Subscription.objects.filter(teacher=user).update(
+        teacher=None, customer=None, anonymised_at=timezone.now()
+    )
+
+
+def _anonymise_invoices(user: Any) -> int:
+    return Invoice.objects.filter(teacher=user).update(
+        teacher=None, customer=None, anonymised_at=timezone.now()
+    )
+
+
+def _old_subscriptions() -> QuerySet:
+    return Subscription.objects.filter(created_at__lt=timezone.now() - BILLING_RECORDS_KEEP)
+
+
+def _old_invoices() -> QuerySet:
+    return Invoice.objects.filter(issued_at__lt=timezone.now() - BILLING_RECORDS_KEEP)
+
+
+def _lapsed_ledger_rows() -> QuerySet:
+    return ActiveStudent.objects.filter(last_paid_at__lt=timezone.now() - LEDGER_KEEP)
+
+
+def _old_fraud_signals() -> QuerySet:
+    return FraudSignal.objects.filter(created_at__lt=timezone.now() - FRAUD_KEEP)
+
+
+def _anonymise_fraud_signals(user: Any) -> int:
+    return FraudSignal.objects.filter(teacher=user).update(teacher=None)
+
+
+def _old_card_failures() -> QuerySet:
+    return CardFailure.objects.filter(at__lt=timezone.now() - CARD_FAILURES_KEEP)
+
+
+register(
+    BillingCustomer,
+    category="Your plan: Stripe customer",
+    purpose="Charging you for your Lectern plan through Stripe",
+    owner="teacher",
+    fields=["stripe_customer_id", "email", "name", "created_at"],
+    dated_by="created_at",
+    retention=Retention("While your account exists"),
+)
+register(
+    PaymentMethod,
+    category="Your plan: card details",
+    purpose="Showing which card pays for your plan: its brand, last 4 digits and expiry only",
+    owner="customer__teacher",
+    fields=["brand", "last4", "exp_month", "exp_year", "is_default", "created_at"],
+    dated_by="created_at",
+    retention=Retention("While the card is on your Stripe customer"),
+)
+register(
+    Subscription,
+    category="Your plan: subscriptions",
+    purpose="Your plan, its interval, currency, status and renewal date",
+    owner="teacher",
+    fields=[
+        "stripe_subscription_id",
+        "interval",
+        "currency",
+        "status",
+        "current_period_end",
+        "cancel_at_period_end",
+        "pending_change_at",
+        "created_at",
+        "canceled_at",
+        "ended_at",
+    ],
+    erasure=Erasure.KEEP,
+    eraser=_anonymise_subscriptions,
+    legal_reason=BILLING_TAX_REASON,
+    erasure_note="Your name is removed; the plan, amounts and dates stay for the tax record",
+    basis=Basis.LEGAL_OBLIGATION,
+    dated_by="created_at",
+    retention=Retention(
+        "10 years, then deleted",
+        period=BILLING_RECORDS_KEEP,
+        expired=_old_subscriptions,
+    ),
+)
+register(
+    Invoice,
+    category="Your plan: invoices",
+    purpose="Lectern's invoices to you: number, amount, status, date and Stripe's links",
+    owner="teacher",
+    fields=[
+        "number",
+        "status",
+        "currency",
+        "amount_due",
+        "amount_paid",
+        "hosted_invoice_url",
+        "invoice_pdf",
+        "issued_at",
+        "paid_at",
+    ],
+    erasure=Erasure.KEEP,
+    eraser=_anonymise_invoices,
+    legal_reason=BILLING_TAX_REASON,
+    erasure_note="Your name is removed; the invoice stays for the tax record",
+    basis=Basis.LEGAL_OBLIGATION,
+    dated_by="issued_at",
+    retention=Retention(
+        "10 years, then deleted", period=BILLING_RECORDS_KEEP, expired=_old_invoices
+    ),
+)
+register(
+    ActiveStudent,
+    category="Active-student count",
+    purpose="Counting you once among a teacher's active students (a paid enrolment in the last "
+    "30 days), for their plan's limit",
+    owner="student",
+    fields=["last_paid_at"],
+    basis=Basis.LEGITIMATE_INTERESTS,
+    dated_by="last_paid_at",
+    retention=Retention(
+        "30 days after the paid enrolment", period=LEDGER_KEEP, expired=_lapsed_ledger_rows
+    ),
+)
+register(
+    PlanCapState,
+    category="Your plan: active-student limit",
+    purpose="Where you stand against your plan's active-student limit, and since when",
+    owner="teacher",
+    fields=[
+        "state",
+        "active_students",
+        "cap",
+        "entered_at",
+        "warning_emailed_at",
+        "grace_started_at",
+        "grace_ends_at",
+        "blocked_at",
+    ],
+    dated_by="entered_at",
+    retention=Retention("While your account exists"),
+)
+register(
+    PlanCapTransition,
+    category="Your plan: active-student limit history",
+    purpose="Each change of your limit state, with the figures and the reason",
+    owner="teacher",
+    fields=["from_state", "to_state", "reason", "active_students", "cap", "at"],
+    dated_by="at",
+    retention=Retention("While your account exists"),
+)
+register(
+    GmvMonth,
+    category="Sales totals by month",
+    purpose="Your gross sales, refunds and fees per month, for your plan's limits and audits",
+    owner="teacher",
+    fields=[
+        "month",
+        "currency",
+        "gross",
+        "refunds",
+        "fees",
+        "sales",
+        "course_count",
+        "student_count",
+    ],
+    basis=Basis.LEGITIMATE_INTERESTS,
+    dated_by="month",
+    retention=Retention("24 months, then added into yearly totals"),
+)
+register(
+    GmvYear,
+    category="Sales totals by year",
+    purpose="Your sales totals for years older than 24 months",
+    owner="teacher",
+    fields=["year", "currency", "gross", "refunds", "fees", "sales", "months"],
+    basis=Basis.LEGITIMATE_INTERESTS,
+    retention=Retention("While your account exists"),
+)
+register(
+    FraudSignal,
+    category="Risk reviews",
+    purpose="Protecting students and teachers from fraud: signals raised on your account and "
+    "their review",
+    owner="teacher",
+    fields=["rule", "status", "summary", "created_at", "reviewed_at", "sales_paused_at"],
+    erasure=Erasure.ANONYMISE,
+    eraser=_anonymise_fraud_signals,
+    erasure_note="Kept without your name until 24 months after each was raised",
+    basis=Basis.LEGITIMATE_INTERESTS,
+    dated_by="created_at",
+    retention=Retention(
+        "24 months from when it was raised, whatever its status",
+        period=FRAUD_KEEP,
+        expired=_old_fraud_signals,
+    ),
+)
+register(
+    CardFailure,
+    category="Declined card payments on your courses",
+    purpose="Spotting card testing on your courses (many declined cards in a short time)",
+    owner="teacher",
+    fields=["decline_code", "at"],
+    basis=Basis.LEGITIMATE_INTERESTS,
+    dated_by="at",
+    retention=Retention("30 days", period=CARD_FAILURES_KEEP, expired=_old_card_failures),
+)
+exempt(Plan, reason="The plan catalogue: no person's data.")
+exempt(PlanPrice, reason="The plan catalogue's prices: no person's data.")
+
 exempt(Coupon, reason="A teacher's discount codes: no person's data beyond the teacher's link.")
 exempt(Refund, reason="Part of a purchase; exported and erased with it.")
 exempt(StripeEvent, reason="Swept by its own rule; payloads are emptied after 30 days.")

@@ -20,6 +20,7 @@ from accounts.models import User
 from billing import client
 from billing.client import PaymentServiceError
 from billing.models import ConnectAccount, Coupon, Purchase
+from billing.services import gate
 from billing.services.common import CHECKOUT_MINUTES
 from billing.services.connect import connect_account_of
 from billing.services.outcomes import _fulfil, _mark_abandoned, confirm_from_stripe
@@ -73,6 +74,7 @@ def start_checkout(*, course: Course, student: User, code: str = "", base_url: s
         pending.refresh_from_db()
         if pending.status == Status.PAID:  # it was paid just now, after all
             return Checkout(pending, reverse("courses:course", args=[course.slug]))
+    _refuse_if_paused(course)
     try:
         price = quote(course=course, code=code, student=student)
     except CouponError as error:
@@ -92,6 +94,7 @@ def start_visitor_checkout(
     in and finish, and `redirect_url` is empty: the caller shows the same
     "check your email" page either way.
     """
+    _refuse_if_paused(course)
     try:
         price = quote(course=course, code=code)
     except CouponError as error:
@@ -114,6 +117,13 @@ def start_visitor_checkout(
     if purchase.status == Status.PAID:
         return Checkout(purchase, return_url(purchase))
     return Checkout(purchase, _open_session(purchase, course, student, base_url))
+
+
+def _refuse_if_paused(course: Course) -> None:
+    """New paid enrolments stop in a plan-cap block or a sales pause (`billing.services.gate`)."""
+    words = gate.refusal(course.teacher_id)
+    if words:
+        raise CheckoutRefusedError(words)
 
 
 def _lapsed(purchase: Purchase) -> bool:

@@ -22,7 +22,23 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from billing.models import Coupon, CouponRedemption, Purchase
+from billing.models import (
+    ActiveStudent,
+    BillingCustomer,
+    CardFailure,
+    Coupon,
+    CouponRedemption,
+    FraudSignal,
+    GmvMonth,
+    GmvYear,
+    Invoice,
+    PaymentMethod,
+    Plan,
+    PlanCapState,
+    PlanCapTransition,
+    Purchase,
+    Subscription,
+)
 from billing.tests.kit import seller
 from courses.models import (
     Attendance,
@@ -337,6 +353,108 @@ def _coupon_redemption(user: User, world: World) -> object:
     )
 
 
+def _billing_customer(user: User, world: World) -> BillingCustomer:
+    customer, _ = BillingCustomer.objects.get_or_create(
+        teacher=user,
+        defaults={
+            "stripe_customer_id": f"cus_world_{user.pk}",
+            "email": user.email,
+            "name": user.get_full_name(),
+        },
+    )
+    return customer
+
+
+def _payment_method(user: User, world: World) -> object:
+    return PaymentMethod.objects.create(
+        customer=_billing_customer(user, world),
+        stripe_payment_method_id=f"pm_world_{user.pk}",
+        brand="visa",
+        last4="4242",
+        exp_month=4,
+        exp_year=2030,
+        is_default=True,
+    )
+
+
+def _subscription(user: User, world: World) -> Subscription:
+    plan = Plan.objects.get(code="pro")
+    return Subscription.objects.create(
+        teacher=user,
+        customer=_billing_customer(user, world),
+        stripe_subscription_id=f"sub_world_{user.pk}",
+        plan=plan,
+        price=plan.prices.get(interval="month", currency="EUR"),
+        interval="month",
+        currency="EUR",
+        status=Subscription.Status.CANCELED,
+        ended_at=timezone.now(),
+    )
+
+
+def _invoice(user: User, world: World) -> object:
+    subscription = Subscription.objects.filter(teacher=user).first() or _subscription(user, world)
+    return Invoice.objects.create(
+        customer=_billing_customer(user, world),
+        teacher=user,
+        subscription=subscription,
+        stripe_invoice_id=f"in_world_{user.pk}",
+        number=f"LECT-{user.pk}-0001",
+        status="paid",
+        currency="EUR",
+        amount_due=2700,
+        amount_paid=2700,
+        issued_at=timezone.now(),
+        paid_at=timezone.now(),
+    )
+
+
+def _active_student(user: User, world: World) -> object:
+    return ActiveStudent.objects.create(
+        teacher=world.teacher, student=user, last_paid_at=timezone.now()
+    )
+
+
+def _plan_cap_state(user: User, world: World) -> object:
+    return PlanCapState.objects.create(teacher=user, active_students=3, cap=10)
+
+
+def _plan_cap_transition(user: User, world: World) -> object:
+    return PlanCapTransition.objects.create(
+        teacher=user,
+        from_state=PlanCapState.State.NORMAL,
+        to_state=PlanCapState.State.WARNING,
+        reason="8 of 10 active students",
+        active_students=8,
+        cap=10,
+    )
+
+
+def _gmv_month(user: User, world: World) -> object:
+    return GmvMonth.objects.create(
+        teacher=user, month=timezone.now().date().replace(day=1), currency="EUR", gross=4900
+    )
+
+
+def _gmv_year(user: User, world: World) -> object:
+    return GmvYear.objects.create(teacher=user, year=2023, currency="EUR", gross=49000, months=12)
+
+
+def _fraud_signal(user: User, world: World) -> object:
+    return FraudSignal.objects.create(
+        teacher=user,
+        rule=FraudSignal.Rule.OFF_PLATFORM_LINK,
+        summary="A payment link outside Lectern in a course description",
+        evidence={"found": ["paypal.me/example"]},
+    )
+
+
+def _card_failure(user: User, world: World) -> object:
+    return CardFailure.objects.create(
+        teacher=user, stripe_id=f"ch_world_declined_{user.pk}", decline_code="card_declined"
+    )
+
+
 FACTORIES: dict[str, Factory] = {
     "accounts.User": _user,
     "privacy.DeletionRequest": _deletion_request,
@@ -370,6 +488,17 @@ FACTORIES: dict[str, Factory] = {
     "billing.ConnectAccount": _connect_account,
     "billing.Purchase": _purchase,
     "billing.CouponRedemption": _coupon_redemption,
+    "billing.BillingCustomer": _billing_customer,
+    "billing.PaymentMethod": _payment_method,
+    "billing.Subscription": _subscription,
+    "billing.Invoice": _invoice,
+    "billing.ActiveStudent": _active_student,
+    "billing.PlanCapState": _plan_cap_state,
+    "billing.PlanCapTransition": _plan_cap_transition,
+    "billing.GmvMonth": _gmv_month,
+    "billing.GmvYear": _gmv_year,
+    "billing.FraudSignal": _fraud_signal,
+    "billing.CardFailure": _card_failure,
 }
 
 
