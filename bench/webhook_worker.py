@@ -74,7 +74,7 @@ def seed_and_enqueue(events: int, sales: int, enqueue: str) -> dict[str, Any]:
     from accounts.models import User
     from billing import webhooks
     from billing.models import ConnectAccount, Purchase, StripeEvent
-    from billing.services import common, pricing
+    from billing.services import common, plans, pricing
     from billing.tasks import process_stripe_event_task
     from courses.models import Course, Enrollment, Visibility
 
@@ -132,6 +132,7 @@ def seed_and_enqueue(events: int, sales: int, enqueue: str) -> dict[str, Any]:
             ]
         )
         hold_until = now + timedelta(hours=2)
+        fee = pricing.platform_fee(PRICE, plans.plan_of(teacher))
         Enrollment.objects.bulk_create(
             [
                 Enrollment(
@@ -155,7 +156,7 @@ def seed_and_enqueue(events: int, sales: int, enqueue: str) -> dict[str, Any]:
                     gross_amount=PRICE,
                     amount=PRICE,
                     currency="EUR",
-                    application_fee_amount=pricing.platform_fee(PRICE),
+                    application_fee_amount=fee,
                     checkout_session_id=f"cs_bench_{tag}_{i}",
                     expires_at=now + timedelta(minutes=30),
                 )

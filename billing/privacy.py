@@ -12,7 +12,9 @@
 - Stripe's webhook payloads (which carry names and emails) are emptied after
   30 days; the event row stays, to keep each event processed once.
 - A teacher's plan: their Stripe customer and card metadata live while their
-  account does. Subscriptions and invoices are Lectern's own tax records: on
+  account does; erasing the account ends a running subscription at once
+  through Stripe's API, then deletes the Stripe customer, then the row.
+  Subscriptions and invoices are Lectern's own tax records: on
   erasure they lose the link to the teacher and are kept 10 years from their
   date, then deleted.
 - The active-student ledger keeps a pair for 30 days after the paid enrolment;
@@ -51,6 +53,7 @@ from billing.models import (
     StripeEvent,
     Subscription,
 )
+from billing.services import gmv, subscriptions
 from core.money import format_money
 from privacy.registry import (
     Basis,
@@ -240,6 +243,8 @@ register(
     purpose="Charging you for your Lectern plan through Stripe",
     owner="teacher",
     fields=["stripe_customer_id", "email", "name", "created_at"],
+    eraser=subscriptions.erase_customer,
+    erasure_note="Your plan is cancelled at once, then your Stripe customer is deleted",
     dated_by="created_at",
     retention=Retention("While your account exists"),
 )
@@ -364,14 +369,29 @@ register(
     ],
     basis=Basis.LEGITIMATE_INTERESTS,
     dated_by="month",
-    retention=Retention("24 months, then added into yearly totals"),
+    retention=Retention(
+        "24 months, then added into yearly totals",
+        period=SALES_KEEP,
+        expired=gmv.months_to_fold,
+        purge=gmv.fold_months,
+    ),
 )
 register(
     GmvYear,
     category="Sales totals by year",
     purpose="Your sales totals for years older than 24 months",
     owner="teacher",
-    fields=["year", "currency", "gross", "refunds", "fees", "sales", "months"],
+    fields=[
+        "year",
+        "currency",
+        "gross",
+        "refunds",
+        "fees",
+        "sales",
+        "course_count",
+        "student_count",
+        "months",
+    ],
     basis=Basis.LEGITIMATE_INTERESTS,
     retention=Retention("While your account exists"),
 )

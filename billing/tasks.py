@@ -5,6 +5,7 @@ import logging
 from celery import Task, shared_task
 
 from billing import reconcile, webhooks
+from billing.services import caps, fraud
 
 logger = logging.getLogger(__name__)
 
@@ -47,3 +48,27 @@ def requeue_stripe_events_task() -> int:
 def reconcile_payments_task() -> dict[str, int]:
     """Ask Stripe about purchases pending too long and accounts not heard of for a day."""
     return reconcile.run()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def evaluate_plan_caps_task() -> dict[str, int]:
+    """Evaluate every teacher's plan-cap state: counts, grace endings and reminders."""
+    return caps.evaluate_all()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def scan_payment_links_task() -> int:
+    """Look for off-platform payment links in content changed since the last scan."""
+    return fraud.scan_payment_links()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def check_coupon_rates_task() -> int:
+    """Raise signals on teachers whose recent paid enrolments mostly used deep discounts."""
+    return fraud.check_coupon_rates()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def check_refund_rates_task() -> int:
+    """Raise signals on teachers whose recent sales were refunded or disputed unusually often."""
+    return fraud.check_refund_rates()

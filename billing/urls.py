@@ -1,4 +1,4 @@
-"""Getting paid, buying, purchases and sales, and Stripe's webhooks.
+"""Getting paid, buying, purchases and sales, a teacher's own plan, and Stripe's webhooks.
 
 Grouped by prefix, so a request for any other page is turned away by three
 prefixes instead of every pattern here; Stripe's webhooks come first.
@@ -6,7 +6,7 @@ prefixes instead of every pattern here; Stripe's webhooks come first.
 
 from django.urls import include, path
 
-from billing import sales_views, views
+from billing import plan_views, sales_views, views
 
 app_name = "billing"
 
@@ -31,6 +31,16 @@ urlpatterns = [
                 path("sales/<int:pk>/", views.sale, name="sale"),
                 path("coupons/", views.coupons, name="coupons"),
                 path("coupons/<int:pk>/", views.coupon, name="coupon"),
+                path("plan/", plan_views.plan, name="plan"),
+                path("plan/subscribe/", plan_views.plan_subscribe, name="plan_subscribe"),
+                path("plan/change/", plan_views.plan_change, name="plan_change"),
+                path(
+                    "plan/change/cancel/",
+                    plan_views.plan_cancel_change,
+                    name="plan_cancel_change",
+                ),
+                path("plan/portal/", plan_views.plan_portal, name="plan_portal"),
+                path("plan/return/", plan_views.plan_return, name="plan_return"),
             ]
         ),
     ),

@@ -158,9 +158,28 @@ def checkout(request: Request, slug: str) -> HttpResponse:
     course, answer = _course_to_buy(request.user, slug)
     if not answer.needs_payment:
         return redirect(course.get_absolute_url())
+    too_many = _checkouts_over_limit(request)
+    if too_many is not None:
+        return too_many
     if request.user.is_authenticated:
         return _student_checkout(cast(AuthedRequest, request), course)
     return _visitor_checkout(request, course, answer)
+
+
+def _checkouts_over_limit(request: Request) -> HttpResponse | None:
+    """The 429 page once an IP address, or a signed-in student, starts too many checkouts an hour.
+
+    Card testers try stolen cards through many checkouts; a real buyer needs a few.
+    """
+    counted = [(Limit("checkout_ip", settings.CHECKOUTS_PER_IP_PER_HOUR, 3600), client_ip(request))]
+    if request.user.is_authenticated:
+        per_student = Limit("checkout_student", settings.CHECKOUTS_PER_STUDENT_PER_HOUR, 3600)
+        counted.append((per_student, f"user:{request.user.pk}"))
+    for limit, key in counted:
+        verdict = hit(limit, key)
+        if not verdict.allowed:
+            return too_many_requests(request, verdict.retry_after)
+    return None
 
 
 def _student_checkout(request: AuthedRequest, course: Course) -> HttpResponse:

@@ -43,7 +43,7 @@ from django.utils import timezone
 
 from billing.client import PaymentServiceError
 from billing.models import ConnectAccount, StripeEvent
-from billing.services import common, connect, outcomes, refunds
+from billing.services import common, connect, fraud, outcomes, refunds, subscription_mirror
 from core import db, jobs
 from outbox import services as outbox
 
@@ -142,7 +142,10 @@ def _account_updated(event: StripeEvent, obj: dict[str, Any]) -> None:
 
 
 def _session_completed(event: StripeEvent, obj: dict[str, Any]) -> None:
-    outcomes.session_completed(session=obj)
+    if obj.get("mode") == "subscription":  # a teacher subscribing to a plan
+        subscription_mirror.checkout_completed(session=obj)
+    else:
+        outcomes.session_completed(session=obj)
 
 
 def _async_failed(event: StripeEvent, obj: dict[str, Any]) -> None:
@@ -169,6 +172,60 @@ def _dispute_closed(event: StripeEvent, obj: dict[str, Any]) -> None:
     refunds.dispute_closed(dispute=obj)
 
 
+def _card_failed(event: StripeEvent, obj: dict[str, Any]) -> None:
+    # A declined card while the session stays open (the buyer may retry): counted for card
+    # testing, not an end to the purchase.
+    fraud.record_card_failure(payment=obj, event_id=event.event_id, at=event.stripe_created_at)
+
+
+def _subscription(event: StripeEvent, obj: dict[str, Any]) -> None:
+    subscription_mirror.apply_subscription(data=obj, at=event.stripe_created_at)
+
+
+def _schedule(event: StripeEvent, obj: dict[str, Any]) -> None:
+    subscription_mirror.schedule_changed(data=obj)
+
+
+def _invoice(event: StripeEvent, obj: dict[str, Any]) -> None:
+    failed = event.type == "invoice.payment_failed"
+    subscription_mirror.apply_invoice(data=obj, at=event.stripe_created_at, failed=failed)
+
+
+def _customer(event: StripeEvent, obj: dict[str, Any]) -> None:
+    subscription_mirror.customer_changed(customer_id=obj["id"], at=event.stripe_created_at)
+
+
+def _card(event: StripeEvent, obj: dict[str, Any]) -> None:
+    subscription_mirror.card_changed(data=obj, at=event.stripe_created_at)
+
+
+PLAN_EVENTS: dict[str, Callable[[StripeEvent, dict[str, Any]], None]] = {
+    "customer.subscription.created": _subscription,
+    "customer.subscription.updated": _subscription,
+    "customer.subscription.deleted": _subscription,
+    "customer.subscription.paused": _subscription,
+    "customer.subscription.resumed": _subscription,
+    "subscription_schedule.created": _schedule,
+    "subscription_schedule.updated": _schedule,
+    "subscription_schedule.released": _schedule,
+    "subscription_schedule.canceled": _schedule,
+    "subscription_schedule.completed": _schedule,
+    "subscription_schedule.aborted": _schedule,
+    "invoice.created": _invoice,
+    "invoice.finalized": _invoice,
+    "invoice.updated": _invoice,
+    "invoice.paid": _invoice,
+    "invoice.payment_succeeded": _invoice,
+    "invoice.payment_failed": _invoice,
+    "invoice.voided": _invoice,
+    "invoice.marked_uncollectible": _invoice,
+    "customer.updated": _customer,
+    "payment_method.attached": _card,
+    "payment_method.updated": _card,
+    "payment_method.automatically_updated": _card,
+    "payment_method.detached": _card,
+}
+
 HANDLERS: dict[str, Callable[[StripeEvent, dict[str, Any]], None]] = {
     "account.updated": _account_updated,
     "checkout.session.completed": _session_completed,
@@ -181,6 +238,9 @@ HANDLERS: dict[str, Callable[[StripeEvent, dict[str, Any]], None]] = {
     "charge.refund.updated": _refund,
     "charge.dispute.created": _dispute_created,
     "charge.dispute.closed": _dispute_closed,
+    **PLAN_EVENTS,
+    "charge.failed": _card_failed,
+    "payment_intent.payment_failed": _card_failed,
 }
 
 

@@ -63,6 +63,26 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.reconcile_payments_task",
         "schedule": crontab(minute="*/10"),
     },
+    # Plan caps: every teacher's active students against their plan, graces that ended and
+    # reminders two days before they end, every quarter hour (evaluated at each sale too).
+    "evaluate-plan-caps": {
+        "task": "billing.tasks.evaluate_plan_caps_task",
+        "schedule": crontab(minute="4,19,34,49"),
+    },
+    # Fraud signals: payment links outside Lectern in content changed since the last scan, every
+    # five minutes; coupon and refund rates, hourly.
+    "scan-payment-links": {
+        "task": "billing.tasks.scan_payment_links_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    "check-coupon-rates": {
+        "task": "billing.tasks.check_coupon_rates_task",
+        "schedule": crontab(minute=41),
+    },
+    "check-refund-rates": {
+        "task": "billing.tasks.check_refund_rates_task",
+        "schedule": crontab(minute=46),
+    },
     "send-notification-digests": {
         "task": "notifications.tasks.send_digests_task",
         "schedule": crontab(minute="3,18,33,48"),

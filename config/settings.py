@@ -206,8 +206,31 @@ STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_CONNECT_WEBHOOK_SECRET = env_str("STRIPE_CONNECT_WEBHOOK_SECRET", "")
 # Another Stripe-compatible API host (stripe-mock, a local stand-in); empty: Stripe itself.
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
-# The platform's share of each course sale, in percent.
-PLATFORM_FEE_PERCENT = env_int("PLATFORM_FEE_PERCENT", 5)
+# Days a teacher over their plan's active-student limit has to upgrade or fall back under it
+# before new paid enrolments pause.
+PLAN_CAP_GRACE_DAYS = env_int("PLAN_CAP_GRACE_DAYS", 7)
+
+# --- Fraud signals ----------------------------------------------------------
+# Rules raise a signal on a teacher account for staff to review (admin → Fraud signals).
+# High coupon use: of a teacher's last FRAUD_COUPON_RECENT_SALES paid enrolments within
+# FRAUD_COUPON_WINDOW_DAYS (at least FRAUD_COUPON_MIN_SALES of them), FRAUD_COUPON_SHARE_PERCENT
+# or more took FRAUD_COUPON_DISCOUNT_PERCENT or more off the price.
+FRAUD_COUPON_WINDOW_DAYS = env_int("FRAUD_COUPON_WINDOW_DAYS", 30)
+FRAUD_COUPON_RECENT_SALES = env_int("FRAUD_COUPON_RECENT_SALES", 20)
+FRAUD_COUPON_MIN_SALES = env_int("FRAUD_COUPON_MIN_SALES", 10)
+FRAUD_COUPON_SHARE_PERCENT = env_int("FRAUD_COUPON_SHARE_PERCENT", 80)
+FRAUD_COUPON_DISCOUNT_PERCENT = env_int("FRAUD_COUPON_DISCOUNT_PERCENT", 80)
+# Card testing: this many declined card attempts on one teacher's courses within an hour.
+FRAUD_CARD_FAILURES_PER_HOUR = env_int("FRAUD_CARD_FAILURES_PER_HOUR", 10)
+# Refunds and disputes: more than FRAUD_REFUND_RATE_PERCENT of a teacher's paid sales of the
+# last FRAUD_REFUND_WINDOW_DAYS refunded (even in part) or disputed, once they have at least
+# FRAUD_REFUND_MIN_SALES of them.
+FRAUD_REFUND_WINDOW_DAYS = env_int("FRAUD_REFUND_WINDOW_DAYS", 90)
+FRAUD_REFUND_MIN_SALES = env_int("FRAUD_REFUND_MIN_SALES", 10)
+FRAUD_REFUND_RATE_PERCENT = env_int("FRAUD_REFUND_RATE_PERCENT", 30)
+# Checkouts a signed-in student, and an IP address, may start per hour (against card testing).
+CHECKOUTS_PER_STUDENT_PER_HOUR = env_int("CHECKOUTS_PER_STUDENT_PER_HOUR", 10)
+CHECKOUTS_PER_IP_PER_HOUR = env_int("CHECKOUTS_PER_IP_PER_HOUR", 50)
 
 # --- Privacy: export and deletion -------------------------------------------
 
@@ -315,7 +338,6 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 FILE_MAX_BYTES = env_int("FILE_MAX_MB", 25) * 1024 * 1024
-TEACHER_STORAGE_QUOTA_BYTES = env_int("TEACHER_STORAGE_QUOTA_MB", 2048) * 1024 * 1024
 FILE_URL_TTL_SECONDS = env_int("FILE_URL_TTL_SECONDS", 60)
 # django-storages also reads these names directly, so unset means None, never "".
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME") or None
@@ -407,9 +429,11 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 # Forms may lead to Google's sign-in and to Stripe (Checkout, Connect onboarding, the
-# Express dashboard), and to the Stripe-compatible server named in STRIPE_API_BASE.
+# Express dashboard, the Customer Portal), and to the Stripe-compatible server named in
+# STRIPE_API_BASE.
 _FORM_TARGETS = [
     "https://accounts.google.com",
+    "https://billing.stripe.com",
     "https://checkout.stripe.com",
     "https://connect.stripe.com",
 ]

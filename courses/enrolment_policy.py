@@ -33,6 +33,10 @@ The rules
   billing). A paid course of a teacher who can't sell is reachable but
   closed. An open paid course is bought, never enrolled in for free: its
   seat is held while the payment is in progress (`needs_payment`).
+- A paid course whose teacher's new paid enrolments are paused (over their
+  plan's limit after its grace, or under review: `courses.selling` again) is
+  reachable but closed, with the reason billing gives in plain words.
+  Students already enrolled keep everything: the pause only stops new seats.
 - Seats taken are active enrolments plus holds not yet expired. A visitor's
   registration is a hold until they confirm their email address; such a
   guest hold yields its seat to a signed-in student (whose address is
@@ -65,6 +69,7 @@ FACT_FIELDS = (
     "archived_at",
     "teacher_active",
     "teacher_can_sell",
+    "teacher_paused",
     "price_amount",
     "capacity",
     "seats_taken",
@@ -79,6 +84,7 @@ class Closed(StrEnum):
     ARCHIVED = "archived"
     DRAFT = "draft"
     PAID = "paid"
+    PAUSED = "paused"
 
 
 class Offer(StrEnum):
@@ -101,6 +107,7 @@ _STUDENT_WORDS = {
     Closed.ARCHIVED: "This course has ended and no longer takes enrolments.",
     Closed.DRAFT: "This course isn't open for enrolment yet.",
     Closed.PAID: "This course isn't open for enrolment yet.",
+    Closed.PAUSED: "This teacher isn't taking new paid enrolments right now.",
 }
 _TEACHER_WORDS = {
     Closed.TEACHER_INACTIVE: "Your account is switched off, so nobody can see or join this course.",
@@ -110,6 +117,11 @@ _TEACHER_WORDS = {
         "You can't take payments yet, so students see “not open for enrolment yet”. "
         "Connect Stripe from your dashboard to sell this course; meanwhile you can add "
         "students yourself from the roster."
+    ),
+    Closed.PAUSED: (
+        "New paid enrolments in your courses are paused, so students can't buy this course "
+        "now. Your dashboard says why and what opens them again; students already enrolled "
+        "keep full access."
     ),
 }
 FULL_WORDS = "This course is full. Join the waitlist to get the next free seat."
@@ -130,6 +142,8 @@ class CourseFacts:
     seats_taken: int  # active enrolments + unexpired holds
     guest_holds: int = 0  # of those, holds of visitors yet to confirm their address
     teacher_can_sell: bool = False  # their payments are on (`courses.selling`)
+    # Why their new paid enrolments are paused, in words for students; "" when they aren't.
+    teacher_paused: str = ""
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "CourseFacts":
@@ -145,6 +159,7 @@ class CourseFacts:
             seats_taken=row["seats_taken"] or 0,
             guest_holds=row["guest_holds"] or 0,
             teacher_can_sell=bool(row["teacher_can_sell"]),
+            teacher_paused=row["teacher_paused"] or "",
         )
 
 
@@ -218,6 +233,8 @@ def closed_reason(facts: CourseFacts) -> Closed | None:
         return Closed.DRAFT
     if facts.price_amount > 0 and not facts.teacher_can_sell:
         return Closed.PAID
+    if facts.price_amount > 0 and facts.teacher_paused:
+        return Closed.PAUSED
     return None
 
 
@@ -231,7 +248,7 @@ def seats_left(capacity: int | None, taken: int) -> int | None:
 def decide(facts: CourseFacts, viewer: Viewer = VISITOR) -> Answer:
     """Decide what `viewer` may see and do about enrolling in the course."""
     closed = closed_reason(facts)
-    public_reachable = closed in (None, Closed.PAID)
+    public_reachable = closed in (None, Closed.PAID, Closed.PAUSED)
     reachable = public_reachable or viewer.is_teacher
     # Guest holds yield to a signed-in student (see the module docstring).
     yielding = facts.guest_holds if viewer.signed_in and not viewer.is_teacher else 0
@@ -241,7 +258,7 @@ def decide(facts: CourseFacts, viewer: Viewer = VISITOR) -> Answer:
         reachable=reachable,
         public_reachable=public_reachable,
         closed=closed,
-        message=_STUDENT_WORDS[closed] if closed else "",
+        message=_student_words(closed, facts),
         teacher_message=_TEACHER_WORDS[closed] if closed else "",
         capacity=facts.capacity,
         seats_taken=taken,
@@ -249,6 +266,12 @@ def decide(facts: CourseFacts, viewer: Viewer = VISITOR) -> Answer:
         needs_payment=facts.price_amount > 0,
         offer=_offer(closed, left, viewer),
     )
+
+
+def _student_words(closed: Closed | None, facts: CourseFacts) -> str:
+    if closed == Closed.PAUSED:
+        return facts.teacher_paused or _STUDENT_WORDS[closed]
+    return _STUDENT_WORDS[closed] if closed else ""
 
 
 def _offer(closed: Closed | None, left: int | None, viewer: Viewer) -> Offer:
@@ -356,6 +379,7 @@ def facts_for(course: Course, at: datetime | None = None) -> CourseFacts:
         seats_taken=getattr(course, "seats_taken", 0) or 0,
         guest_holds=getattr(course, "guest_holds", 0) or 0,
         teacher_can_sell=bool(getattr(course, "teacher_can_sell", False)),
+        teacher_paused=getattr(course, "teacher_paused", "") or "",
     )
 
 

@@ -2,11 +2,18 @@
 
 Courses sit below billing and import nothing from it. Two things here need to
 know whether a teacher can sell: the enrolment policy, in its one facts query
-(an SQL expression correlated on the course's `teacher_id`), and the teacher's
-dashboard, which shows where their payments set-up stands. Billing knows (its
-mirror of their Stripe account) and plugs both in, in its AppConfig.ready:
+(SQL expressions correlated on the course's `teacher_id`: can they take
+payments at all, and are their new paid enrolments paused — by their plan's
+limit or a review — with the words students see), and the teacher's
+dashboard, which shows where their payments set-up stands and any notice
+about their sales. Billing knows (its mirror of their Stripe account, their
+plan-cap state) and plugs them in, in its AppConfig.ready:
 
-    selling.provide(expression=lambda: Exists(...), describe=lambda teacher: Selling(...))
+    selling.provide(
+        expression=lambda: Exists(...),
+        paused=lambda: Case(...),
+        describe=lambda teacher: Selling(...),
+    )
 
 Without a provider no teacher can sell and paid courses stay closed.
 """
@@ -15,7 +22,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import BooleanField, Value
+from django.db.models import BooleanField, CharField, Value
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A banner on the teacher's dashboard about their sales, in plain words."""
+
+    level: str  # "warning" or "danger"
+    title: str
+    words: str
+    url: str  # where they act on it
+    label: str  # the link's words
 
 
 @dataclass(frozen=True)
@@ -26,20 +44,27 @@ class Selling:
     words: str  # in plain words: "Finish setting up Stripe: 2 details needed."
     url: str  # where they set it up
     links: tuple[tuple[str, str], ...] = ()  # (label, url) of the pages about their sales
+    notices: tuple[Notice, ...] = ()
 
 
 @dataclass
 class _Provider:
     expression: Callable[[], Any]
+    paused: Callable[[], Any]
     describe: Callable[[Any], Selling | None]
 
 
 _providers: list[_Provider] = []
 
 
-def provide(*, expression: Callable[[], Any], describe: Callable[[Any], Selling | None]) -> None:
-    """Plug in the "can sell" expression and the dashboard's description of a teacher's set-up."""
-    _providers[:] = [_Provider(expression, describe)]
+def provide(
+    *,
+    expression: Callable[[], Any],
+    paused: Callable[[], Any],
+    describe: Callable[[Any], Selling | None],
+) -> None:
+    """Plug in the "can sell" and "paused" expressions and the dashboard's description."""
+    _providers[:] = [_Provider(expression, paused, describe)]
 
 
 def can_sell_expression() -> Any:
@@ -47,6 +72,17 @@ def can_sell_expression() -> Any:
     if not _providers:
         return Value(False, output_field=BooleanField())
     return _providers[0].expression()
+
+
+def paused_expression() -> Any:
+    """Return the annotation for `teacher_paused`: the provider's, else "".
+
+    It says why the teacher's new paid enrolments are stopped, in words for
+    students, and is "" when they aren't.
+    """
+    if not _providers:
+        return Value("", output_field=CharField())
+    return _providers[0].paused()
 
 
 def describe(teacher: Any) -> Selling | None:

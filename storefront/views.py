@@ -166,8 +166,9 @@ def _shared_page_key(request: Request, facts: CourseFacts) -> str:
     """Return the cache key of the whole page as every visitor sees it.
 
     The key moves with everything the page shows: the course and its items
-    (`updated_at`), the seats taken, whether its teacher can take payments,
-    and the visitor's colour scheme, language and host.
+    (`updated_at`), the seats taken, whether its teacher can take payments
+    and whether their new paid enrolments are paused, and the visitor's
+    colour scheme, language and host.
     """
     scheme = request.COOKIES.get("color_scheme", "system")
     if scheme not in ("light", "dark", "system"):
@@ -178,6 +179,7 @@ def _shared_page_key(request: Request, facts: CourseFacts) -> str:
             str(facts.updated_at),
             str(facts.seats_taken),
             str(facts.teacher_can_sell),
+            facts.teacher_paused,
             scheme,
             translation.get_language() or "",
             request.scheme or "http",

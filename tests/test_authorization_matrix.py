@@ -253,10 +253,18 @@ def _model_admin_page(pattern: Pattern) -> tuple[type[Model], str] | None:
 
 def _admin_refuses_adding(model: type[Model]) -> bool:
     """Say whether the model's admin refuses "add" even to a superuser."""
-    superuser = User(is_staff=True, is_superuser=True, is_active=True)
+    return not admin.site._registry[model].has_add_permission(_superuser_request())
+
+
+def _admin_refuses_deleting(model: type[Model]) -> bool:
+    """Say whether the model's admin refuses "delete" even to a superuser."""
+    return not admin.site._registry[model].has_delete_permission(_superuser_request())
+
+
+def _superuser_request() -> Any:
     request = RequestFactory().get("/")
-    request.user = superuser
-    return not admin.site._registry[model].has_add_permission(request)
+    request.user = User(is_staff=True, is_superuser=True, is_active=True)
+    return request
 
 
 def _model_admin_entry(model: type[Model], action: str) -> Entry:
@@ -274,6 +282,10 @@ def _model_admin_entry(model: type[Model], action: str) -> Entry:
         if action == "object":
             return change.removesuffix("change/")
         return change.removesuffix("change/") + f"{action}/"
+
+    if action == "delete" and _admin_refuses_deleting(model):
+        # Rows only the app's own services remove (totals, audit lists): refused, found or not.
+        return Entry(get=staff_only(Outcome(403)), url=url)
 
     def for_staff(ctx: Context) -> Outcome:
         if action == "object":  # a plain redirect to the change page, object or not

@@ -26,6 +26,7 @@ class GmvMonth(models.Model):
     updated_at = models.DateTimeField(default=now)
 
     class Meta:
+        verbose_name = "GMV month"
         ordering = ["-month"]
         constraints = [
             models.UniqueConstraint(fields=["teacher", "month", "currency"], name="gmv_month_once")
@@ -54,6 +55,7 @@ class GmvYear(models.Model):
     updated_at = models.DateTimeField(default=now)
 
     class Meta:
+        verbose_name = "GMV year"
         ordering = ["-year"]
         constraints = [
             models.UniqueConstraint(fields=["teacher", "year", "currency"], name="gmv_year_once")

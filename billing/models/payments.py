@@ -179,6 +179,8 @@ class Purchase(models.Model):
             models.Index(fields=["teacher", "-created_at"]),
             models.Index(fields=["student", "-created_at"]),
             models.Index(fields=["status", "created_at"]),
+            # A teacher's sales in one currency by month (`billing.services.gmv`).
+            models.Index(fields=["teacher", "currency", "paid_at"]),
         ]
         constraints = [
             models.CheckConstraint(

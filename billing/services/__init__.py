@@ -9,6 +9,14 @@ One module per concern; callers import the one they need
     outcomes   how a payment ends (webhooks, the return page, reconciliation)
     refunds    refunds and disputes
     common     the purchase lock, ids read from Stripe objects, Stripe's timestamps
+    fraud      the rules that raise fraud signals, and declined cards recorded
+    fraud_review  staff's review of signals: dismiss, escalate, pause and resume sales
+    plans      a teacher's plan (their live subscription's, else Free) and their usage
+    catalogue  the plan catalogue's Products and Prices at Stripe (`sync_plans`)
+    subscriptions  a teacher's own plan: checkout, changing plan, the Customer Portal
+    subscription_mirror  subscriptions, invoices and cards kept from Stripe's events
+    caps       the active-student ledger and plan-cap states (per sale, and the periodic job)
+    cap_emails  the emails telling a teacher where they stand against their plan's limit
 
 Imports go one way: checkout and refunds use outcomes, which uses common;
 checkout also uses connect and pricing.

@@ -20,7 +20,7 @@ from accounts.models import User
 from billing import client
 from billing.client import PaymentServiceError
 from billing.models import ConnectAccount, Coupon, Purchase
-from billing.services import gate
+from billing.services import gate, plans
 from billing.services.common import CHECKOUT_MINUTES
 from billing.services.connect import connect_account_of
 from billing.services.outcomes import _fulfil, _mark_abandoned, confirm_from_stripe
@@ -166,7 +166,7 @@ def _hold_and_record(course: Course, student: User, price: Quote) -> Purchase:
                 discount_amount=price.discount,
                 amount=price.amount,
                 currency=price.currency,
-                application_fee_amount=platform_fee(price.amount),
+                application_fee_amount=platform_fee(price.amount, plans.plan_of(course.teacher)),
                 expires_at=expires,
             )
         except IntegrityError as error:  # another tab opened a checkout for them just now

@@ -4,12 +4,12 @@ Two things stop new sales, and only new sales (students already enrolled keep
 their access): a plan-cap state of HARD_BLOCK (the evaluated one, or a staff
 override), and a fraud signal escalated with a pause that staff have not lifted.
 Checkout asks `refusal` before it holds a seat; the storefront reads
-`paused_expression` in its one facts query.
+`refusal_expression` (the same answer, words included) in its one facts query.
 """
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
 
 from billing.models import FraudSignal, PlanCapState
 
@@ -39,4 +39,21 @@ def paused_expression(teacher_field: str = "teacher_id") -> Any:
     teacher = OuterRef(teacher_field)
     return Exists(PlanCapState.objects.filter(_BLOCKED, teacher_id=teacher)) | Exists(
         FraudSignal.objects.filter(_PAUSED, teacher_id=teacher)
+    )
+
+
+def refusal_expression(teacher_field: str = "teacher_id") -> Any:
+    """`refusal` for the row's teacher (`teacher_field`), in SQL: "" when they can sell."""
+    teacher = OuterRef(teacher_field)
+    return Case(
+        When(
+            Exists(PlanCapState.objects.filter(_BLOCKED, teacher_id=teacher)),
+            then=Value(CAP_BLOCKED_WORDS),
+        ),
+        When(
+            Exists(FraudSignal.objects.filter(_PAUSED, teacher_id=teacher)),
+            then=Value(PAUSED_WORDS),
+        ),
+        default=Value(""),
+        output_field=CharField(),
     )

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from billing import client
 from billing.models import ConnectAccount, Coupon, CouponRedemption, Purchase
+from billing.services import effects
 from billing.services.common import (
     CHECKOUT_MINUTES,
     _absolute,
@@ -138,6 +139,7 @@ def _fulfil(purchase: Purchase, *, hold: Enrollment | None, paid: dict[str, Any]
             holds.confirm_hold(enrollment=hold)
         except enrolment.EnrolmentError as error:
             seat_problem = error.message
+    effects.purchase_changed(purchase)
     _send_receipt(purchase)
     if hold is not None and course_invitations.is_unclaimed(hold.student):
         course_invitations.send_invitation(hold)

@@ -6,25 +6,29 @@ teacher's own (`teacher_zone`); its uses count checkouts still open with it.
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from billing.models import Coupon, CouponRedemption, Purchase
+from billing.models import Coupon, CouponRedemption, Plan, Purchase
 from core.money import currency as currency_of
 from courses.models import Course
 
 Status = Purchase.Status
 
 
-def platform_fee(amount: int) -> int:
-    """The platform's fee on `amount` minor units, rounded half up to a whole minor unit."""
-    percent = int(settings.PLATFORM_FEE_PERCENT)
-    return (amount * percent * 2 + 100) // 200
+def platform_fee(amount: int, plan: Plan) -> int:
+    """The platform's fee on `amount` minor units under the teacher's `plan`.
+
+    The plan's percent may have decimals (2.5%); the fee is rounded half up to
+    a whole minor unit. `billing.services.plans.plan_of` finds a teacher's plan.
+    """
+    fee = Decimal(amount) * plan.platform_fee_percent / 100
+    return int(fee.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 @dataclass(frozen=True)

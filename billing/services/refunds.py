@@ -14,6 +14,7 @@ from django.utils import timezone
 from billing import client
 from billing.client import PaymentServiceError
 from billing.models import Purchase, Refund
+from billing.services import effects
 from billing.services.common import _absolute, _enrollment_of, _lock, purchase_id_in
 from billing.services.outcomes import _fulfil
 from core.money import format_money
@@ -140,6 +141,7 @@ def _apply_refunded(purchase: Purchase, refunded: int, *, end_access: bool) -> N
     if refunded >= purchase.amount:
         purchase.refunded_at = purchase.refunded_at or timezone.now()
     purchase.save()
+    effects.purchase_changed(purchase)
     if refunded >= purchase.amount and end_access:
         seat = _enrollment_of(purchase)
         if seat is not None and seat.status == Enrollment.Status.ACTIVE:

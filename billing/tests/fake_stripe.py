@@ -4,9 +4,12 @@ The real SDK talks to it (`STRIPE_API_BASE`), so requests are built, encoded
 and answered exactly as with Stripe: form-encoded parameters with brackets,
 idempotency keys, errors as Stripe shapes them. It keeps a little state — the
 Express accounts, Checkout Sessions, payments and refunds made through it —
-and serves two pages a browser can follow: the end of onboarding (back to the
-return URL, the account enabled) and a Checkout page whose "Pay" button
-completes the session and goes back to the success URL.
+and serves the pages a browser can follow: the end of onboarding (back to the
+return URL, the account enabled), a Checkout page whose "Pay" button
+completes the session and goes back to the success URL (a teacher's plan
+checkout makes the subscription), and the Customer Portal. Teachers' plans
+(customers, prices, subscriptions, invoices) are kept by `billing`, a
+`fake_stripe_billing.BillingStripe`.
 
     with FakeStripe() as stripe, override_settings(STRIPE_API_BASE=stripe.url):
         ...
@@ -28,6 +31,8 @@ from urllib.parse import parse_qsl, urlsplit
 import stripe
 from django.conf import settings
 from django.urls import reverse
+
+from billing.tests.fake_stripe_billing import BillingStripe
 
 _ids = itertools.count(1)
 
@@ -75,6 +80,8 @@ class FakeStripe:
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        # Plans: customers, products, prices, subscriptions, invoices (fake_stripe_billing.py).
+        self.billing = BillingStripe(new_id=new_id, make_event=self.event, url=self.url)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> "FakeStripe":
@@ -134,6 +141,61 @@ class FakeStripe:
             payment_intent=intent_id,
         )
         return session
+
+    def decline(
+        self, session_id: str | None, decline_code: str = "generic_decline"
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The buyer's card is declined: a failed charge on the session's payment intent.
+
+        The session stays open (the buyer may try another card), as Stripe's
+        does. Return (charge, intent) for `charge.failed` and
+        `payment_intent.payment_failed`, which Stripe both sends.
+        """
+        session = self.sessions[session_id]
+        data = session.get("payment_intent_data") or {}
+        metadata = data.get("metadata") or {}
+        destination = (data.get("transfer_data") or {}).get("destination")
+        intent = self.intents.get(session.get("payment_intent"))
+        if intent is None:
+            intent = {
+                "id": new_id("pi"),
+                "object": "payment_intent",
+                "amount": session["amount_total"],
+                "currency": session["currency"],
+                "metadata": metadata,
+                "transfer_data": {"destination": destination},
+            }
+            self.intents[intent["id"]] = intent
+            session["payment_intent"] = intent["id"]
+        charge_id = new_id("ch")
+        charge = {
+            "id": charge_id,
+            "object": "charge",
+            "amount": session["amount_total"],
+            "currency": session["currency"],
+            "paid": False,
+            "status": "failed",
+            "failure_code": "card_declined",
+            "failure_message": "Your card was declined.",
+            "outcome": {"type": "issuer_declined", "reason": decline_code},
+            "payment_intent": intent["id"],
+            "metadata": metadata,
+            "transfer_data": {"destination": destination},
+            "created": int(time.time()),
+        }
+        self.charges[charge_id] = charge
+        intent.update(
+            status="requires_payment_method",
+            latest_charge=charge_id,
+            last_payment_error={
+                "type": "card_error",
+                "code": "card_declined",
+                "decline_code": decline_code,
+                "charge": charge_id,
+                "message": "Your card was declined.",
+            },
+        )
+        return charge, intent
 
     def settle(self, session_id: str | None) -> dict[str, Any]:
         """A payment that settles later goes through."""
@@ -295,6 +357,8 @@ class FakeStripe:
                 "expires_at": int(time.time()) + 300,
             }
         if parts == ["checkout", "sessions"] and method == "POST":
+            if params.get("mode") == "subscription":
+                return self._create_subscription_session(params)
             return self._create_session(params)
         if len(parts) == 3 and parts[:2] == ["checkout", "sessions"]:
             status, session = self._found(self.sessions, parts[2])
@@ -328,8 +392,9 @@ class FakeStripe:
                 "available": [{"amount": held, "currency": "eur"}],
                 "pending": [{"amount": 0, "currency": "eur"}],
             }
-        if len(parts) == 2 and parts[0] == "customers" and method == "DELETE":
-            return 200, {"id": parts[1], "object": "customer", "deleted": True}
+        answer = self.billing.route(method, parts, params)
+        if answer is not None:
+            return answer
         return self._error(404, f"Unrecognized request URL ({method}: {path})")
 
     def _create_session(self, params: dict[str, Any]) -> tuple[int, Any]:
@@ -361,8 +426,15 @@ class FakeStripe:
         self.sessions[session_id] = session
         return 200, self._public(session)
 
+    def _create_subscription_session(self, params: dict[str, Any]) -> tuple[int, Any]:
+        status, session = self.billing.checkout_session(params, new_id("cs"))
+        if status == 200:
+            self.sessions[session["id"]] = session
+            session = self._public(session)
+        return status, session
+
     def _public(self, session: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in session.items() if k != "payment_intent_data"}
+        return self.billing.public_session(session)
 
     def _expand_session(self, session: dict[str, Any], expand: list[str]) -> dict[str, Any]:
         public = self._public(session)
@@ -396,7 +468,10 @@ class FakeStripe:
         if parts[0] == "pay" and len(parts) == 2 and parts[1] in self.sessions:
             session = self.sessions[parts[1]]
             if method == "POST":
-                self.pay(parts[1])
+                if session["mode"] == "subscription":
+                    self.billing.complete_checkout(session)
+                else:
+                    self.pay(parts[1])
                 target = session["success_url"].replace("{CHECKOUT_SESSION_ID}", parts[1])
                 return self._redirect(handler, target)
             amount = session["amount_total"]
@@ -405,6 +480,18 @@ class FakeStripe:
                 f"<p>Amount: {amount} {session['currency']}</p>"
                 f"<form method=post><button type=submit>Pay</button></form>"
             ).encode()
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/html")
+            handler.send_header("Content-Length", str(len(html)))
+            handler.end_headers()
+            handler.wfile.write(html)
+            return None
+        if parts[0] == "portal" and len(parts) == 2 and parts[1] in self.billing.portal_sessions:
+            if method == "POST":
+                return self._redirect(
+                    handler, self.billing.portal_action(parts[1], params["action"])
+                )
+            html = self.billing.portal_page(parts[1])
             handler.send_response(200)
             handler.send_header("Content-Type", "text/html")
             handler.send_header("Content-Length", str(len(html)))

@@ -22,7 +22,7 @@ class _Buying(LecternTestCase):
     def setUp(self) -> None:
         self.stripe = FakeStripe().__enter__()
         self.addCleanup(self.stripe.__exit__)
-        overrides = override_settings(STRIPE_API_BASE=self.stripe.url, PLATFORM_FEE_PERCENT=5)
+        overrides = override_settings(STRIPE_API_BASE=self.stripe.url)
         overrides.enable()
         self.addCleanup(overrides.disable)
         self.account = seller(self.alice, account_id="acct_test_alice")

@@ -53,7 +53,8 @@ class CourseQuerySet(models.QuerySet["Course"]):
         (now by default); `guest_holds` counts those holds still waiting for a
         visitor to confirm their address; `teacher_active` is the teacher's
         account switch; `teacher_can_sell` whether they can take payments now
-        (`courses.selling`, filled in by billing).
+        and `teacher_paused` why their new paid enrolments are stopped ("" when
+        they aren't) (`courses.selling`, filled in by billing).
         """
         at = at or now()
         enrolments = Enrollment.objects.filter(course=OuterRef("pk")).order_by()
@@ -62,6 +63,7 @@ class CourseQuerySet(models.QuerySet["Course"]):
             guest_holds=_count(enrolments.guest_holds(at)),
             teacher_active=models.F("teacher__is_active"),
             teacher_can_sell=selling.can_sell_expression(),
+            teacher_paused=selling.paused_expression(),
         )
 
 

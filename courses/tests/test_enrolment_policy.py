@@ -45,6 +45,19 @@ def test_it_tells_the_teacher_why_a_paid_course_is_closed() -> None:
     assert decide(facts(price_amount=4900), BOB).offer == Offer.CLOSED
 
 
+def test_it_closes_paid_courses_only_while_new_paid_enrolments_are_paused() -> None:
+    words = "This teacher isn't taking new paid enrolments right now."
+    paused = facts(price_amount=4900, teacher_can_sell=True, teacher_paused=words)
+    answer = decide(paused, BOB)
+    assert (answer.closed, answer.offer, answer.message) == (Closed.PAUSED, Offer.CLOSED, words)
+    assert answer.refusal == words
+    assert answer.public_reachable
+    assert decide(paused, Viewer(signed_in=True, status="active")).offer == Offer.GO_TO_COURSE
+    assert "paused" in decide(paused, ALICE).teacher_message
+    assert decide(facts(teacher_paused=words), BOB).offer == Offer.ENROL  # a free course
+    assert decide(facts(price_amount=4900, teacher_paused=words), BOB).closed == Closed.PAID
+
+
 def test_it_closes_everything_of_a_teacher_whose_account_is_off() -> None:
     answer = decide(facts(teacher_active=False), BOB)
     assert not answer.reachable

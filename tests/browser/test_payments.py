@@ -51,7 +51,6 @@ def stripe(settings: Any) -> Iterator[FakeStripe]:
     """
     with FakeStripe() as fake:
         settings.STRIPE_API_BASE = fake.url
-        settings.PLATFORM_FEE_PERCENT = 5
         csp = dict(settings.SECURE_CSP)
         csp["form-action"] = [*csp["form-action"], fake.url]
         settings.SECURE_CSP = csp
