@@ -30,6 +30,7 @@ from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
 from PIL import Image, UnidentifiedImageError
 
+from files import quotas
 from files.models import StoredFile
 
 logger = logging.getLogger(__name__)
@@ -182,17 +183,22 @@ def store_upload(
     return stored
 
 
+def storage_used(user: Any) -> int:
+    """Bytes of the files `user` uploaded that count against their storage (not submissions)."""
+    total = StoredFile.objects.filter(uploaded_by=user, submission__isnull=True).aggregate(
+        total=Sum("size")
+    )["total"]
+    return total or 0
+
+
 def _check_quota(user: Any, size: int) -> None:
     """Refuse an upload that would take the teacher past their storage quota."""
     # Lock the uploader's row so two uploads at once can't both squeeze under the quota.
     type(user).objects.select_for_update().filter(pk=user.pk).first()
-    used = (
-        StoredFile.objects.filter(uploaded_by=user, submission__isnull=True).aggregate(
-            total=Sum("size")
-        )["total"]
-        or 0
-    )
-    quota = settings.TEACHER_STORAGE_QUOTA_BYTES
+    quota = quotas.quota_for(user)
+    if quota is None:
+        return
+    used = storage_used(user)
     if used + size > quota:
         raise ValidationError(
             f"This upload would take your files to {filesizeformat(used + size)}, over your "

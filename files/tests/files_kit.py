@@ -3,6 +3,8 @@
 import io
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase, override_settings
 from moto import mock_aws
 from PIL import Image
+
+from files import quotas
 
 # A complete one-page PDF (header, catalog, pages, page, xref, trailer).
 PDF_BYTES = (
@@ -62,6 +66,17 @@ def docx_bytes() -> bytes:
             "word/document.xml": b'<?xml version="1.0"?><document/>',
         }
     )
+
+
+@contextmanager
+def quota(limit: int | None) -> Iterator[None]:
+    """Give every teacher `limit` bytes of storage meanwhile (None: no limit), as plans do."""
+    saved = list(quotas._providers)
+    quotas.provide(lambda user: limit)
+    try:
+        yield
+    finally:
+        quotas._providers[:] = saved
 
 
 def upload(

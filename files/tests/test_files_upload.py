@@ -1,11 +1,14 @@
 """Uploads: type judged by content, size limit, teacher quota, nothing stored half-way."""
 
+from unittest import mock
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 
 from courses.models import Course
 from courses.tests.factories import CourseFactory
+from files import quotas
 from files import services as files
 from files.models import StoredFile
 from files.tests import files_kit as kit
@@ -133,7 +136,7 @@ class StoreUploadTests(kit.TemporaryStorageMixin, LecternTestCase):
     def test_it_refuses_a_file_over_the_size_limit(self) -> None:
         self.assert_refused(kit.pdf(), match="at most 100")
 
-    @override_settings(TEACHER_STORAGE_QUOTA_BYTES=len(kit.PDF_BYTES) * 2)
+    @kit.quota(len(kit.PDF_BYTES) * 2)
     def test_it_refuses_an_upload_over_the_teachers_quota(self) -> None:
         self.store(kit.pdf("one.pdf"))
         self.store(kit.pdf("two.pdf"))
@@ -143,10 +146,22 @@ class StoreUploadTests(kit.TemporaryStorageMixin, LecternTestCase):
         assert StoredFile.objects.count() == 2
         assert len(self.stored_paths()) == 2
 
-    @override_settings(TEACHER_STORAGE_QUOTA_BYTES=10)
+    @kit.quota(10)
     def test_it_does_not_count_submissions_against_a_quota(self) -> None:
         stored = self.store(kit.pdf(), purpose="submission", user=self.bob)
         assert stored.uploaded_by == self.bob
+
+    @kit.quota(None)
+    def test_a_quota_of_none_is_no_limit(self) -> None:
+        for n in range(3):
+            self.store(kit.pdf(f"{n}.pdf"))
+        assert StoredFile.objects.count() == 3
+
+    def test_without_a_provider_nothing_limits_storage(self) -> None:
+        with mock.patch.object(quotas, "_providers", []):
+            for n in range(3):
+                self.store(kit.pdf(f"{n}.pdf"))
+        assert StoredFile.objects.count() == 3
 
     def test_it_sanitises_the_original_name(self) -> None:
         stored = self.store(kit.upload("..\\..\\etc/pass\x00wd\n.txt", b"hello"))
