@@ -161,6 +161,9 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["conversation", "id"], name="message_history"),
             models.Index(fields=["conversation", "version"], name="message_changes"),
+            # Messages written or edited lately, for scans over every conversation.
+            models.Index(fields=["created_at"], name="message_written"),
+            models.Index(fields=["edited_at"], name="message_edited"),
         ]
 
     def __str__(self) -> str:
