@@ -25,6 +25,7 @@ from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
+from billing.tests.kit import restore_default_catalogue
 from privacy import documents
 from privacy import services as privacy_services
 
@@ -119,6 +120,9 @@ class LecternTestCase(TestCase):
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()
+        # A transactional test that ran before (the browser's, the race tests) flushed the
+        # rows migrations made, the plan catalogue's among them.
+        restore_default_catalogue()
         for name, user in make_people().items():
             setattr(cls, name, user)
 

@@ -10,11 +10,9 @@ class MyTests(PlanTestCase):
 import random
 import time
 from datetime import UTC, datetime
-from importlib import import_module
 from typing import Any
 
 import time_machine
-from django.apps import apps as django_apps
 from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
@@ -25,7 +23,6 @@ from billing.models import (
     BillingCustomer,
     Invoice,
     PaymentMethod,
-    Plan,
     PlanPrice,
     StripeEvent,
     Subscription,
@@ -36,20 +33,6 @@ from outbox.models import OutboundEmail
 from tests.base import LecternTestCase
 
 FAILED_EMAILS = "plan-payment-failed:"
-# The migration that makes the default catalogue (Free, Pro, Studio and their prices).
-DEFAULT_PLANS = import_module("billing.migrations.0004_default_plans")
-
-
-def restore_default_catalogue() -> None:
-    """Put the default plans back, for tests that run after a transactional test emptied them.
-
-    Such tests (the browser's) start from a flushed database, without the rows
-    migrations made.
-    """
-    if Plan.objects.filter(is_free=False).exists():
-        return
-    Plan.objects.filter(subscriptions__isnull=True).delete()
-    DEFAULT_PLANS.seed(django_apps, None)
 
 
 class PlanTestCase(LecternTestCase):

@@ -39,7 +39,7 @@ from billing.models import (
     Purchase,
     Subscription,
 )
-from billing.tests.kit import seller
+from billing.tests.kit import restore_default_catalogue, seller
 from courses.models import (
     Attendance,
     CalendarFeed,
@@ -378,6 +378,7 @@ def _payment_method(user: User, world: World) -> object:
 
 
 def _subscription(user: User, world: World) -> Subscription:
+    restore_default_catalogue()
     plan = Plan.objects.get(code="pro")
     return Subscription.objects.create(
         teacher=user,

@@ -27,8 +27,7 @@ from accounts.models import User
 from billing.models import PlanCapState, Purchase
 from billing.services import caps, catalogue
 from billing.tests.fake_stripe import FakeStripe
-from billing.tests.kit import seller
-from billing.tests.plan_kit import restore_default_catalogue
+from billing.tests.kit import restore_default_catalogue, seller
 from courses.models import Course, Enrollment
 from courses.tests.factories import CourseFactory, CourseItemFactory
 from tests.base import PASSWORD, StudentFactory

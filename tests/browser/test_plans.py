@@ -20,7 +20,7 @@ from accounts.models import User
 from billing.models import StripeEvent, Subscription
 from billing.services import catalogue
 from billing.tests.fake_stripe import FakeStripe, signed
-from billing.tests.plan_kit import restore_default_catalogue
+from billing.tests.kit import restore_default_catalogue
 from tests.base import PASSWORD
 from tests.browser.kit import Browsing
 
