@@ -26,43 +26,18 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.postgres import ensure_database
+from bench.postgres import setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENTS = 50_000
 TARGET_REBUILD_QUERIES = 4
 TARGET_SLOWEST_FOLD_MS = 500.0
 EMAIL_PREFIX = "gmv-bench"
-
-
-def _setup(url: str) -> None:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="bench.settings",
-        DEBUG="0",
-        SECRET_KEY=os.environ.get(
-            "SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdef"
-        ),
-        ALLOWED_HOSTS="127.0.0.1",
-        LOG_LEVEL="WARNING",
-        DATABASE_POOL="0",
-    )
-    ensure_database(url)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=os.environ,
-        check=True,
-    )
-    import django
-
-    django.setup()
 
 
 def _people(teachers: int) -> tuple[list[int], list[int], list[int]]:
@@ -221,7 +196,7 @@ def main() -> None:
             "This benchmark needs PostgreSQL: set DATABASE_URL, e.g. "
             "DATABASE_URL=postgres://postgres@127.0.0.1:5432/lectern_bench_gmv"
         )
-    _setup(url)
+    setup_django(url)
 
     import time_machine
     from django.db import connection

@@ -31,15 +31,13 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.postgres import ensure_database
+from bench.postgres import setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 EMAIL_PREFIX = "caps-bench"
@@ -49,26 +47,7 @@ TARGET_STEADY_STATEMENTS = 12
 
 
 def _setup(url: str) -> None:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="bench.settings",
-        DEBUG="0",
-        SECRET_KEY=os.environ.get(
-            "SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdef"
-        ),
-        ALLOWED_HOSTS="127.0.0.1",
-        LOG_LEVEL="WARNING",
-        DATABASE_POOL="0",
-    )
-    ensure_database(url)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=os.environ,
-        check=True,
-    )
-    import django
-
-    django.setup()
+    setup_django(url)
     from config.celery import app
 
     # Queued emails wait in a broker nobody reads: sending them is a worker's job.

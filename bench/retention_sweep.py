@@ -16,39 +16,14 @@ artifacts/bench/retention_sweep.json.
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from bench.postgres import ensure_database
+from bench.postgres import setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SLOWEST_MS = 500.0
 PEOPLE = 5
-
-
-def _setup(url: str) -> None:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="bench.settings",
-        DEBUG="0",
-        SECRET_KEY=os.environ.get(
-            "SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdef"
-        ),
-        ALLOWED_HOSTS="127.0.0.1",
-        LOG_LEVEL="WARNING",
-        DATABASE_POOL="0",
-    )
-    ensure_database(url)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=os.environ,
-        check=True,
-    )
-    import django
-
-    django.setup()
 
 
 def _seed(expired: int, fresh: int) -> list[int]:
@@ -97,7 +72,7 @@ def main() -> None:
             "This benchmark needs PostgreSQL: set DATABASE_URL, e.g. "
             "DATABASE_URL=postgres://postgres@127.0.0.1:5432/lectern_bench_retention"
         )
-    _setup(url)
+    setup_django(url)
 
     from notifications.models import Notification
     from privacy import retention

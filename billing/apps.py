@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from files import quotas
+
 
 class BillingConfig(AppConfig):
     name = "billing"
@@ -9,7 +11,6 @@ class BillingConfig(AppConfig):
         # Imported here, not at the top: app modules may load models only once the registry is.
         from billing import selling
         from billing.services import plans
-        from files import quotas
 
         selling.connect()
         quotas.provide(plans.storage_quota)
