@@ -151,24 +151,12 @@ def active_count(teacher: Any, now: datetime) -> Coalesce:
 # --- The cap ---------------------------------------------------------------------------------
 
 
-def cap_for(teacher_id: int) -> int | None:
-    """Return the active-student cap of the teacher's plan (`plans.plan_of`); None: no limit.
-
-    A catalogue without a Free plan limits nobody, as in `cap_expression`.
-    """
-    try:
-        # `plan_of` reads only the teacher's id: no need to load the teacher.
-        plan = plans.plan_of(get_user_model()(pk=teacher_id))
-    except Plan.DoesNotExist:
-        return None
-    return plan.max_active_students
-
-
 def cap_expression(teacher: Any = None) -> Case:
-    """`cap_for` for every row's teacher, in SQL: their live subscription's plan's, else Free's.
+    """Each row's teacher's active-student cap in SQL, as `plans.plan_of` gives it; NULL: no limit.
 
-    `teacher` is the column (an `OuterRef`) holding the teacher's id. Of two
-    live subscriptions the more generous plan counts, as in `plans.live_subscription`.
+    Their live subscription's plan's cap, else the Free plan's. `teacher` is
+    the column (an `OuterRef`) holding the teacher's id. Of two live
+    subscriptions the more generous plan counts, as in `plans.live_subscription`.
     """
     teacher = teacher if teacher is not None else OuterRef("teacher_id")
     live = Subscription.objects.filter(teacher_id=teacher, status__in=Subscription.LIVE)
@@ -264,18 +252,19 @@ class Move:
 def evaluate(teacher_id: int, now: datetime | None = None) -> str | None:
     """Evaluate one teacher's cap state now and return the evaluated state.
 
-    The count and the state row come from one query on indexes (the ledger's
-    `(teacher, last_paid_at)`, the state's teacher); writes follow only for
-    what changed. Return None when there is no such teacher, or when another
-    evaluation moved the state first (it recorded the move).
+    The count, the plan's cap and the state row come from one query on indexes
+    (the ledger's `(teacher, last_paid_at)`, the live subscriptions' teacher,
+    the state's teacher); writes follow only for what changed. Return None
+    when there is no such teacher, or when another evaluation moved the state
+    first (it recorded the move).
     """
     now = now or timezone.now()
-    cap = cap_for(teacher_id)
     row = (
         get_user_model()
         .objects.filter(pk=teacher_id)
         .values(
             active=active_count(OuterRef("pk"), now),
+            cap=cap_expression(OuterRef("pk")),
             cap_state=F("plan_cap__state"),
             cap_override=F("plan_cap__override_state"),
             cap_grace_ends_at=F("plan_cap__grace_ends_at"),
@@ -285,7 +274,7 @@ def evaluate(teacher_id: int, now: datetime | None = None) -> str | None:
     )
     if row is None:
         return None
-    active, state = row["active"], row["cap_state"]
+    active, cap, state = row["active"], row["cap"], row["cap_state"]
     if state is None:  # never evaluated with a student: nothing to record while there is none
         if active == 0:
             return State.NORMAL
