@@ -59,6 +59,11 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.requeue_stripe_events_task",
         "schedule": crontab(),
     },
+    # Live classes: LiveKit events whose processing failed or whose worker vanished.
+    "requeue-livekit-events": {
+        "task": "live.tasks.requeue_livekit_events_task",
+        "schedule": crontab(),
+    },
     "reconcile-payments": {
         "task": "billing.tasks.reconcile_payments_task",
         "schedule": crontab(minute="*/10"),

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "notifications",
     "messaging",
     "billing",
+    "live",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +210,16 @@ STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
 # Days a teacher over their plan's active-student limit has to upgrade or fall back under it
 # before new paid enrolments pause.
 PLAN_CAP_GRACE_DAYS = env_int("PLAN_CAP_GRACE_DAYS", 7)
+
+# --- Live classes (LiveKit) ------------------------------------------------
+# Without all three, "Live on Lectern" is off and sessions keep their external links.
+LIVEKIT_URL = env_str("LIVEKIT_URL", "")
+LIVEKIT_API_KEY = env_str("LIVEKIT_API_KEY", "")
+LIVEKIT_API_SECRET = env_str("LIVEKIT_API_SECRET", "")
+if LIVEKIT_API_SECRET and len(LIVEKIT_API_SECRET.encode()) < 32:
+    raise ImproperlyConfigured("LIVEKIT_API_SECRET must be at least 32 bytes long.")
+# Minutes after a session's end during which its room may still be joined.
+LIVE_JOIN_GRACE_MINUTES = env_int("LIVE_JOIN_GRACE_MINUTES", 30)
 
 # --- Fraud signals ----------------------------------------------------------
 # Rules raise a signal on a teacher account for staff to review (admin → Fraud signals).

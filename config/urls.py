@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("files.urls")),
     path("", include("courses.urls")),
     path("", include("notifications.urls")),
+    path("live/", include("live.urls")),
     *policy_urlpatterns,
     path("admin/", admin.site.urls),
 ]

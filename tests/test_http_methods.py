@@ -27,6 +27,7 @@ OUR_APPS = (
     "messaging.",
     "notifications.",
     "billing.",
+    "live.",
 )
 
 

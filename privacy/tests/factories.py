@@ -53,6 +53,8 @@ from courses.tests.factories import CourseFactory, CourseItemFactory
 from files import services as files
 from files.models import StoredFile
 from files.tests import files_kit
+from live import services as live
+from live.models import ParticipantInterval
 from messaging import services as messaging
 from messaging.models import Message
 from notifications.models import CourseMute, DigestRun, Notification, NotificationPreference
@@ -456,6 +458,19 @@ def _card_failure(user: User, world: World) -> object:
     )
 
 
+def _participant_interval(user: User, world: World) -> object:
+    session = CourseItemFactory.create(course=world.taken_course(user), session=True)
+    return ParticipantInterval.objects.create(
+        room=live.ensure_room(item=session),
+        user=user,
+        identity=live.identity_for(user),
+        participant_sid="PA_world",
+        joined_at=session.starts_at,
+        left_at=session.ends_at,
+        closed_by=ParticipantInterval.ClosedBy.EVENT,
+    )
+
+
 FACTORIES: dict[str, Factory] = {
     "accounts.User": _user,
     "privacy.DeletionRequest": _deletion_request,
@@ -500,6 +515,7 @@ FACTORIES: dict[str, Factory] = {
     "billing.GmvYear": _gmv_year,
     "billing.FraudSignal": _fraud_signal,
     "billing.CardFailure": _card_failure,
+    "live.ParticipantInterval": _participant_interval,
 }
 
 

@@ -1,0 +1,37 @@
+from django.contrib import admin
+
+from live.models import LiveKitEvent, LiveRoom, ParticipantInterval
+
+
+@admin.register(LiveRoom)
+class LiveRoomAdmin(admin.ModelAdmin):
+    list_display = ["name", "item", "created_at", "started_at", "finished_at"]
+    list_select_related = ["item__course"]
+    search_fields = ["name", "item__title", "item__course__title"]
+    raw_id_fields = ["item"]
+    readonly_fields = ["name", "created_at", "started_at", "finished_at"]
+
+
+@admin.register(LiveKitEvent)
+class LiveKitEventAdmin(admin.ModelAdmin):
+    """The webhook log: every event once, its processing state and last error."""
+
+    list_display = ["event_id", "type", "room_name", "status", "attempts", "created_at"]
+    list_filter = ["status", "type"]
+    search_fields = ["event_id", "room_name"]
+    readonly_fields = [f.name for f in LiveKitEvent._meta.fields]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(ParticipantInterval)
+class ParticipantIntervalAdmin(admin.ModelAdmin):
+    list_display = ["identity", "room", "user", "joined_at", "left_at", "closed_by"]
+    list_filter = ["closed_by"]
+    list_select_related = ["room", "user"]
+    search_fields = ["identity", "room__name", "user__email"]
+    raw_id_fields = ["room", "user"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False

@@ -1,0 +1,117 @@
+"""Live rooms on LiveKit, the webhook events LiveKit sends about them, and who was there when."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+
+class LiveRoom(models.Model):
+    """The LiveKit room of one session item, created the first time someone joins.
+
+    `name` is what LiveKit knows the room by: a random id, so nothing at
+    LiveKit names a course or a person. The times are LiveKit's own, from its
+    `room_started` and `room_finished` events.
+    """
+
+    item = models.OneToOneField(
+        "courses.CourseItem", on_delete=models.CASCADE, related_name="live_room"
+    )
+    name = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LiveKitEvent(models.Model):
+    """One LiveKit webhook event, stored once by its id and processed by a task.
+
+    The columns a participant's intervals are rebuilt from are kept apart from
+    the payload, which is emptied after 30 days (`live.privacy`).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        PROCESSING = "processing", _("Processing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=64)
+    room_name = models.CharField(max_length=128, blank=True)
+    identity = models.CharField(max_length=128, blank=True)
+    participant_sid = models.CharField(max_length=128, blank=True)
+    # When LiveKit says the event happened, not when it reached us.
+    created_at = models.DateTimeField()
+    payload = models.JSONField()
+    # Defaults the database fills in too: the webhook's INSERT sends only what the event says.
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0, db_default=0)
+    # While a worker holds the event; past it, the worker is taken to have vanished.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="", db_default="")
+    received_at = models.DateTimeField(default=now, db_default=Now(), editable=False)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["room_name", "identity"]),
+            models.Index(fields=["status"]),
+            models.Index(fields=["received_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class ParticipantInterval(models.Model):
+    """One connection of one person to a room: from joining until leaving.
+
+    A person who reconnects has several; their attendance is the union.
+    `identity` is the opaque id the person had in the room; `user` is empty
+    once it can no longer be resolved to an account.
+    """
+
+    class ClosedBy(models.TextChoices):
+        EVENT = "event", _("Leaving, as LiveKit reported it")
+        ROOM_FINISHED = "room_finished", _("The room finishing")
+        RECONCILIATION = "reconciliation", _("Reconciliation with LiveKit's participant list")
+
+    room = models.ForeignKey(LiveRoom, on_delete=models.CASCADE, related_name="intervals")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    identity = models.CharField(max_length=128)
+    # LiveKit's id of this one connection: a reconnect is a new one.
+    participant_sid = models.CharField(max_length=128)
+    joined_at = models.DateTimeField(_("joined"))
+    left_at = models.DateTimeField(_("left"), null=True, blank=True)
+    closed_by = models.CharField(max_length=16, choices=ClosedBy.choices, blank=True)
+
+    class Meta:
+        ordering = ["joined_at", "pk"]
+        indexes = [models.Index(fields=["room", "identity"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room", "identity", "participant_sid"], name="interval_once_per_connection"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(left_at__isnull=True)
+                | models.Q(left_at__gte=models.F("joined_at")),
+                name="interval_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.identity} in {self.room_id}"
