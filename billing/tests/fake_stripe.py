@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import stripe
 from django.conf import settings
+from django.test import SimpleTestCase, override_settings
 from django.urls import reverse
 
 from billing.tests.fake_stripe_billing import BillingStripe
@@ -526,3 +527,13 @@ def post_event(client: Any, event: dict[str, Any], *, connect: bool = False, **k
     return client.post(
         reverse(name), data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
     )
+
+
+def serve_for(test: SimpleTestCase) -> FakeStripe:
+    """Start a stand-in for `test`, point every Stripe call at it, and undo both when it ends."""
+    fake = FakeStripe().__enter__()
+    test.addCleanup(fake.__exit__)
+    overrides = override_settings(STRIPE_API_BASE=fake.url)
+    overrides.enable()
+    test.addCleanup(overrides.disable)
+    return fake

@@ -3,13 +3,12 @@
 import json
 from typing import Any
 
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from billing.models import FraudSignal, Purchase
-from billing.tests.fake_stripe import FakeStripe, post_event
+from billing.tests.fake_stripe import post_event, serve_for
 from billing.tests.kit import seller
 from courses.models import Course
 from courses.tests.factories import CourseFactory
@@ -48,11 +47,7 @@ class Buying(LecternTestCase):
     """alice sells a course through the local Stripe; bob has a checkout open."""
 
     def setUp(self) -> None:
-        self.stripe = FakeStripe().__enter__()
-        self.addCleanup(self.stripe.__exit__)
-        overrides = override_settings(STRIPE_API_BASE=self.stripe.url)
-        overrides.enable()
-        self.addCleanup(overrides.disable)
+        self.stripe = serve_for(self)
         seller(self.alice, account_id="acct_test_alice")
         self.stripe.accounts["acct_test_alice"] = {"id": "acct_test_alice", "charges_enabled": True}
         self.course = CourseFactory.create(teacher=self.alice, slug="kiln", price_amount=12000)

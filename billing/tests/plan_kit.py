@@ -14,7 +14,6 @@ from typing import Any
 
 import time_machine
 from django.core import mail
-from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import User
@@ -28,7 +27,7 @@ from billing.models import (
     Subscription,
 )
 from billing.services import catalogue, plans, subscriptions
-from billing.tests.fake_stripe import FakeStripe, post_event
+from billing.tests.fake_stripe import post_event, serve_for
 from outbox.models import OutboundEmail
 from tests.base import LecternTestCase
 
@@ -39,11 +38,7 @@ class PlanTestCase(LecternTestCase):
     """The catalogue synced with a running FakeStripe; the clock stands still until moved."""
 
     def setUp(self) -> None:
-        self.stripe = FakeStripe().__enter__()
-        self.addCleanup(self.stripe.__exit__)
-        overrides = override_settings(STRIPE_API_BASE=self.stripe.url)
-        overrides.enable()
-        self.addCleanup(overrides.disable)
+        self.stripe = serve_for(self)
         # Whole seconds, like Stripe's clock; moved on with `self.clock.shift(...)`. It starts
         # ahead of the database's own clock, which stamps a stored event due "now": an event
         # posted at once must already be due by the time the test's clock says.

@@ -13,7 +13,7 @@ from django.utils.html import escape
 
 from billing.models import ActiveStudent, PlanCapState, PlanCapTransition, Purchase
 from billing.services import cap_emails, caps, gate
-from billing.tests.fake_stripe import FakeStripe
+from billing.tests.fake_stripe import serve_for
 from billing.tests.kit import seller
 from billing.tests.test_caps import make_students
 from courses.models import Enrollment
@@ -28,11 +28,7 @@ class _Blockable(LecternTestCase):
     """alice sells "kiln" (paid); bob is enrolled in it; she has 11 active students of 10."""
 
     def setUp(self) -> None:
-        self.stripe = FakeStripe().__enter__()
-        self.addCleanup(self.stripe.__exit__)
-        overrides = self.settings(STRIPE_API_BASE=self.stripe.url)
-        overrides.enable()
-        self.addCleanup(overrides.disable)
+        self.stripe = serve_for(self)
         seller(self.alice, account_id="acct_test_alice")
         self.stripe.accounts["acct_test_alice"] = {"id": "acct_test_alice", "charges_enabled": True}
         self.course = CourseFactory.create(teacher=self.alice, slug="kiln", price_amount=12000)

@@ -4,18 +4,14 @@ from django.test import override_settings
 from django.urls import reverse
 
 from billing.models import ConnectAccount
-from billing.tests.fake_stripe import FakeStripe, post_event
+from billing.tests.fake_stripe import post_event, serve_for
 from courses.tests.factories import CourseFactory
 from tests.base import LecternTestCase
 
 
 class ConnectTests(LecternTestCase):
     def setUp(self) -> None:
-        self.stripe = FakeStripe().__enter__()
-        self.addCleanup(self.stripe.__exit__)
-        overrides = override_settings(STRIPE_API_BASE=self.stripe.url)
-        overrides.enable()
-        self.addCleanup(overrides.disable)
+        self.stripe = serve_for(self)
         self.teacher = self.login(self.alice)
 
     def start(self) -> str:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from billing.models import Coupon, CouponRedemption, Purchase
 from billing.services import checkout, pricing
-from billing.tests.fake_stripe import FakeStripe, post_event
+from billing.tests.fake_stripe import FakeStripe, post_event, serve_for
 from billing.tests.kit import seller
 from core.testing import requires_postgres
 from courses.models import Enrollment
@@ -22,11 +22,7 @@ from tests.base import LecternTestCase, StudentFactory, TeacherFactory
 
 class _Selling(LecternTestCase):
     def setUp(self) -> None:
-        self.stripe = FakeStripe().__enter__()
-        self.addCleanup(self.stripe.__exit__)
-        overrides = override_settings(STRIPE_API_BASE=self.stripe.url)
-        overrides.enable()
-        self.addCleanup(overrides.disable)
+        self.stripe = serve_for(self)
         seller(self.alice, account_id="acct_test_alice")
         self.stripe.accounts["acct_test_alice"] = {"id": "acct_test_alice", "charges_enabled": True}
         self.course = CourseFactory.create(

@@ -4,12 +4,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.core import mail
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import Purchase
-from billing.tests.fake_stripe import FakeStripe
+from billing.tests.fake_stripe import serve_for
 from billing.tests.kit import seller
 from courses.tests.factories import CourseFactory
 from privacy import deletion
@@ -20,11 +19,7 @@ from tests.base import PASSWORD, LecternTestCase
 
 class SellerDeletionTests(LecternTestCase):
     def setUp(self) -> None:
-        self.stripe = FakeStripe().__enter__()
-        self.addCleanup(self.stripe.__exit__)
-        overrides = override_settings(STRIPE_API_BASE=self.stripe.url)
-        overrides.enable()
-        self.addCleanup(overrides.disable)
+        self.stripe = serve_for(self)
         self.account = seller(self.alice, account_id="acct_test_alice")
         course = CourseFactory.create(teacher=self.alice, price_amount=5000)
         self.sale = Purchase.objects.create(

@@ -6,13 +6,12 @@ from typing import Any
 
 import time_machine
 from django.core.management import CommandError, call_command
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import GmvMonth, GmvYear, Purchase
 from billing.services import gmv, outcomes, refunds
-from billing.tests.fake_stripe import FakeStripe, post_event
+from billing.tests.fake_stripe import post_event, serve_for
 from billing.tests.gmv_figures import expected, fold, stored
 from billing.tests.kit import seller
 from courses.tests.factories import CourseFactory
@@ -290,11 +289,7 @@ class WebhookTests(LecternTestCase):
     """The totals follow a sale and its refund as Stripe's signed webhooks deliver them."""
 
     def setUp(self) -> None:
-        self.stripe = FakeStripe().__enter__()
-        self.addCleanup(self.stripe.__exit__)
-        overrides = override_settings(STRIPE_API_BASE=self.stripe.url)
-        overrides.enable()
-        self.addCleanup(overrides.disable)
+        self.stripe = serve_for(self)
         seller(self.alice, account_id="acct_test_alice")
         self.stripe.accounts["acct_test_alice"] = {"id": "acct_test_alice", "charges_enabled": True}
         CourseFactory.create(teacher=self.alice, slug="kiln", price_amount=12000)

@@ -4,12 +4,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import time_machine
-from django.test import override_settings
 from django.urls import reverse
 
 from billing.models import ActiveStudent, PlanCapState, Purchase
 from billing.services import caps
-from billing.tests.fake_stripe import FakeStripe, post_event
+from billing.tests.fake_stripe import post_event, serve_for
 from billing.tests.kit import seller
 from courses.tests.factories import CourseFactory
 from tests.base import LecternTestCase
@@ -138,11 +137,7 @@ class LedgerFromStripeTests(LecternTestCase):
     """The ledger follows real payments and refunds as Stripe reports them."""
 
     def setUp(self) -> None:
-        self.stripe = FakeStripe().__enter__()
-        self.addCleanup(self.stripe.__exit__)
-        overrides = override_settings(STRIPE_API_BASE=self.stripe.url)
-        overrides.enable()
-        self.addCleanup(overrides.disable)
+        self.stripe = serve_for(self)
         seller(self.alice, account_id="acct_test_alice")
         self.stripe.accounts["acct_test_alice"] = {"id": "acct_test_alice", "charges_enabled": True}
         CourseFactory.create(teacher=self.alice, slug="kiln", price_amount=12000)

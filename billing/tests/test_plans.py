@@ -14,7 +14,7 @@ from accounts.models import User
 from billing.models import ActiveStudent, Plan, PlanPrice, Subscription
 from billing.services import plans
 from billing.services.pricing import platform_fee
-from billing.tests.fake_stripe import FakeStripe
+from billing.tests.fake_stripe import serve_for
 from tests.base import LecternTestCase, StudentFactory
 
 
@@ -106,11 +106,7 @@ class UsageTests(LecternTestCase):
 
 class SyncPlansTests(LecternTestCase):
     def setUp(self) -> None:
-        self.stripe = FakeStripe().__enter__()
-        self.addCleanup(self.stripe.__exit__)
-        overrides = override_settings(STRIPE_API_BASE=self.stripe.url)
-        overrides.enable()
-        self.addCleanup(overrides.disable)
+        self.stripe = serve_for(self)
 
     def sync(self) -> str:
         out = StringIO()
@@ -191,11 +187,7 @@ class SyncPlansTests(LecternTestCase):
 
 class PlanAdminTests(LecternTestCase):
     def setUp(self) -> None:
-        self.stripe = FakeStripe().__enter__()
-        self.addCleanup(self.stripe.__exit__)
-        overrides = override_settings(STRIPE_API_BASE=self.stripe.url)
-        overrides.enable()
-        self.addCleanup(overrides.disable)
+        self.stripe = serve_for(self)
         self.login(self.staff)
 
     def test_staff_edit_a_plan_with_its_prices(self) -> None:

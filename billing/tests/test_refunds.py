@@ -3,11 +3,10 @@
 from typing import Any
 
 from django.core import mail
-from django.test import override_settings
 from django.urls import reverse
 
 from billing.models import Purchase, Refund
-from billing.tests.fake_stripe import FakeStripe, post_event
+from billing.tests.fake_stripe import post_event, serve_for
 from billing.tests.kit import seller
 from courses.models import Enrollment
 from courses.tests.factories import CourseFactory
@@ -17,11 +16,7 @@ from tests.base import LecternTestCase
 
 class RefundTests(LecternTestCase):
     def setUp(self) -> None:
-        self.stripe = FakeStripe().__enter__()
-        self.addCleanup(self.stripe.__exit__)
-        overrides = override_settings(STRIPE_API_BASE=self.stripe.url)
-        overrides.enable()
-        self.addCleanup(overrides.disable)
+        self.stripe = serve_for(self)
         seller(self.alice, account_id="acct_test_alice")
         self.stripe.accounts["acct_test_alice"] = {"id": "acct_test_alice", "charges_enabled": True}
         self.course = CourseFactory.create(teacher=self.alice, slug="kiln", price_amount=12000)

@@ -13,13 +13,13 @@ import time_machine
 from django.core import mail
 from django.core.cache import cache
 from django.db import connection
-from django.test import TransactionTestCase, override_settings
+from django.test import TransactionTestCase
 from django.urls import reverse
 from django.utils import timezone
 
 from billing import reconcile, webhooks
 from billing.models import ConnectAccount, Coupon, CouponRedemption, Purchase, StripeEvent
-from billing.tests.fake_stripe import FakeStripe, post_event, signed
+from billing.tests.fake_stripe import FakeStripe, post_event, serve_for, signed
 from billing.tests.kit import seller
 from core.testing import requires_postgres
 from courses.models import Enrollment
@@ -143,11 +143,7 @@ class _Purchasing(LecternTestCase):
     """A paid course of alice's and a way to run one purchase's events through the webhook."""
 
     def setUp(self) -> None:
-        self.stripe = FakeStripe().__enter__()
-        self.addCleanup(self.stripe.__exit__)
-        overrides = override_settings(STRIPE_API_BASE=self.stripe.url)
-        overrides.enable()
-        self.addCleanup(overrides.disable)
+        self.stripe = serve_for(self)
         seller(self.alice, account_id="acct_test_alice")
         self.stripe.accounts["acct_test_alice"] = {"id": "acct_test_alice", "charges_enabled": True}
         self.coupon = Coupon.objects.create(teacher=self.alice, code="SPRING", percent_off=20)

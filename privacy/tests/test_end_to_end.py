@@ -16,12 +16,11 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.files.storage import default_storage
 from django.db import connection
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from billing.tests.fake_stripe import FakeStripe
+from billing.tests.fake_stripe import serve_for
 from files.models import StoredFile
 from files.tests.files_kit import TemporaryStorageMixin
 from privacy import export
@@ -97,11 +96,7 @@ def _rows_referencing(pk: int) -> list[str]:
 class EndToEndTests(TemporaryStorageMixin, LecternTestCase):
     def test_it_exports_everything_then_erases_everything(self) -> None:
         # A teacher's deletion asks Stripe whether their account still holds money.
-        stripe = FakeStripe().__enter__()
-        self.addCleanup(stripe.__exit__)
-        overrides = override_settings(STRIPE_API_BASE=stripe.url)
-        overrides.enable()
-        self.addCleanup(overrides.disable)
+        serve_for(self)
         person = TeacherFactory.create(
             email=EMAIL, first_name=FIRST, last_name=LAST, is_student=True
         )

@@ -12,7 +12,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
@@ -21,6 +21,9 @@ from playwright.sync_api import Page, expect
 
 from privacy import cookies as privacy_cookies
 from tests.browser.kit import ARTIFACTS, DASHBOARD_URL, Browsing, fill_login_form
+
+if TYPE_CHECKING:
+    from billing.tests.fake_stripe import FakeStripe
 
 # Playwright's sync API runs an event loop in the test thread; Django would
 # otherwise refuse ORM calls from that thread (fixtures, assertions, outbox).
@@ -178,3 +181,30 @@ def _no_request_in_flight_at_teardown(
         page.goto("about:blank")
     with idle:
         idle.wait_for(lambda: in_flight == 0, timeout=10)
+
+
+@pytest.fixture
+def stripe(settings: Any) -> Iterator["FakeStripe"]:
+    """Stripe's stand-in, with every call of this server pointed at it.
+
+    Its onboarding, Checkout and portal pages stand where Stripe's own are, so the forms
+    that redirect there (Connect, Buy, Choose a plan) may send the browser to its origin.
+    """
+    from billing.tests.fake_stripe import FakeStripe
+
+    with FakeStripe() as fake:
+        settings.STRIPE_API_BASE = fake.url
+        csp = dict(settings.SECURE_CSP)
+        csp["form-action"] = [*csp["form-action"], fake.url]
+        settings.SECURE_CSP = csp
+        yield fake
+
+
+@pytest.fixture
+def plans_synced(stripe: "FakeStripe") -> None:
+    """The default plan catalogue, with its Stripe Products and Prices at the stand-in."""
+    from billing.services import catalogue
+    from billing.tests.kit import restore_default_catalogue
+
+    restore_default_catalogue()
+    catalogue.sync_plans()

@@ -1,12 +1,21 @@
 """What the browser tests share: the page watcher and a few page actions."""
 
+import json
 import re
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from playwright.sync_api import ConsoleMessage, Error, Page
+from playwright.sync_api import ConsoleMessage, Error, Page, ViewportSize, expect
+
+# This module loads with the conftest, before Django is set up: billing's modules are
+# imported inside the functions that use them.
+if TYPE_CHECKING:
+    from billing.tests.fake_stripe import FakeStripe
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 # Chromium reports a CSP refusal on the console itself; this listener makes
 # sure each one is reported as an error, whatever the browser's wording.
@@ -119,3 +128,70 @@ def fill_signup_form(
     for slug, label in POLICY_LABELS.items():
         if slug != "instructor-agreement" or role == "teacher":
             page.get_by_label(label).check()
+
+
+# --- Screenshots in every scheme and width ----------------------------------------------------
+
+
+def switch_scheme(page: Page, scheme: str) -> None:
+    """Press the header's colour-scheme button and wait for the choice to be saved."""
+    with page.expect_response(re.compile(r"/preferences/color-scheme/")) as saved:
+        page.get_by_role("banner").get_by_role("button", name=scheme, exact=True).click()
+    assert saved.value.status == 204
+    expect(page.locator("html")).to_have_attribute("data-theme", scheme.lower())
+    # Colours ease into the new scheme: let every transition end before a screenshot.
+    page.evaluate("Promise.all(document.getAnimations().map((a) => a.finished))")
+
+
+def snap_light_and_dark(page: Page, browsing: Browsing, step: str) -> None:
+    browsing.snap(page, f"{step}-light")
+    switch_scheme(page, "Dark")
+    browsing.snap(page, f"{step}-dark")
+    switch_scheme(page, "Light")
+
+
+def snap_on_a_phone(page: Page, browsing: Browsing, step: str) -> None:
+    size = page.viewport_size
+    page.set_viewport_size(PHONE)
+    try:
+        browsing.snap(page, step)
+    finally:
+        if size is not None:
+            page.set_viewport_size(size)
+
+
+def snap_everywhere(page: Page, browsing: Browsing, step: str) -> None:
+    """Screenshots in light and dark, and on a phone."""
+    snap_light_and_dark(page, browsing, step)
+    snap_on_a_phone(page, browsing, f"{step}-phone")
+
+
+# --- Stripe's webhooks --------------------------------------------------------------------------
+
+
+def post_stripe_event(browsing: Browsing, event: dict[str, Any]) -> dict[str, Any]:
+    """POST `event`, signed, to the live server's webhook, as Stripe does; return the answer."""
+    from billing.tests.fake_stripe import signed
+
+    body, signature = signed(event)
+    request = urllib.request.Request(
+        browsing.url("/billing/webhooks/stripe/"),
+        data=body.encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Stripe-Signature": signature},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        answer: dict[str, Any] = json.loads(response.read())
+    return answer
+
+
+def stripe_sends_the_webhooks(browsing: Browsing, stripe: "FakeStripe") -> None:
+    """POST the events the stand-in made for plans (checkouts, changes) to the live server."""
+    from billing.models import StripeEvent
+
+    events = stripe.billing.take_events()
+    for event in events:
+        post_stripe_event(browsing, event)
+    processed = StripeEvent.objects.filter(event_id__in=[e["id"] for e in events])
+    assert set(processed.values_list("status", flat=True)) == {"done"}

@@ -12,22 +12,21 @@ real SDK talks to and the browser visits for onboarding and Checkout.
 """
 
 import re
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.core import mail
-from playwright.sync_api import BrowserContext, Page, ViewportSize, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from accounts.models import User
 from billing.models import ConnectAccount, Purchase, StripeEvent
-from billing.tests.fake_stripe import FakeStripe, signed
+from billing.tests.fake_stripe import FakeStripe
 from courses.models import Course, Enrollment
 from courses.tests.factories import CourseFactory
 from privacy import cookies as privacy_cookies
 from tests.base import PASSWORD
-from tests.browser.kit import Browsing
+from tests.browser.kit import Browsing, post_stripe_event, snap_light_and_dark, snap_on_a_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,23 +37,7 @@ SLUG = "botanical-drawing"
 CODE = "SPRING"
 BUYER_EMAIL = "vera.visitor@example.org"
 BUYER_PASSWORD = "a quiet fern by the river"
-PHONE: ViewportSize = {"width": 390, "height": 844}
 LINK = re.compile(r"https?://\S+")
-
-
-@pytest.fixture
-def stripe(settings: Any) -> Iterator[FakeStripe]:
-    """Stripe's stand-in, with every call of this server pointed at it.
-
-    Its onboarding and Checkout pages stand where Stripe's own are, so the forms that
-    redirect there (Connect, Buy) may send the browser to its origin.
-    """
-    with FakeStripe() as fake:
-        settings.STRIPE_API_BASE = fake.url
-        csp = dict(settings.SECURE_CSP)
-        csp["form-action"] = [*csp["form-action"], fake.url]
-        settings.SECURE_CSP = csp
-        yield fake
 
 
 @pytest.fixture
@@ -215,16 +198,8 @@ def stripe_sends_the_webhook(browsing: Browsing, stripe: FakeStripe, purchase: P
     assert purchase.checkout_session_id
     session = stripe.expanded_session(purchase.checkout_session_id)
     assert session["payment_status"] == "paid"
-    body, signature = signed(stripe.event("checkout.session.completed", session))
-    request = urllib.request.Request(
-        browsing.url("/billing/webhooks/stripe/"),
-        data=body.encode(),
-        method="POST",
-        headers={"Content-Type": "application/json", "Stripe-Signature": signature},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
-        assert b'"received": true' in response.read()
+    answer = post_stripe_event(browsing, stripe.event("checkout.session.completed", session))
+    assert answer["received"] is True
     assert StripeEvent.objects.get(type="checkout.session.completed").status == "done"
 
 
@@ -354,33 +329,3 @@ def lose_access(page: Page, browsing: Browsing) -> None:
     box = page.get_by_role("region", name="Buy this course")
     expect(box.get_by_role("button", name="Buy for €120.00")).to_be_visible()
     browsing.snap(page, "32-student-storefront-again")
-
-
-# --- screenshots -----------------------------------------------------------------------------
-
-
-def switch_scheme(page: Page, scheme: str) -> None:
-    """Press the header's colour-scheme button and wait for the choice to be saved."""
-    with page.expect_response(re.compile(r"/preferences/color-scheme/")) as saved:
-        page.get_by_role("banner").get_by_role("button", name=scheme, exact=True).click()
-    assert saved.value.status == 204
-    expect(page.locator("html")).to_have_attribute("data-theme", scheme.lower())
-    # Colours ease into the new scheme: let every transition end before a screenshot.
-    page.evaluate("Promise.all(document.getAnimations().map((a) => a.finished))")
-
-
-def snap_light_and_dark(page: Page, browsing: Browsing, step: str) -> None:
-    browsing.snap(page, f"{step}-light")
-    switch_scheme(page, "Dark")
-    browsing.snap(page, f"{step}-dark")
-    switch_scheme(page, "Light")
-
-
-def snap_on_a_phone(page: Page, browsing: Browsing, step: str) -> None:
-    size = page.viewport_size
-    page.set_viewport_size(PHONE)
-    try:
-        browsing.snap(page, step)
-    finally:
-        if size is not None:
-            page.set_viewport_size(size)

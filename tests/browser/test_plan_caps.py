@@ -15,7 +15,7 @@ real sales would see; Stripe is replaced at its HTTP edge by `billing/tests/fake
 """
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -25,33 +25,23 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from accounts.models import User
 from billing.models import PlanCapState, Purchase
-from billing.services import caps, catalogue
+from billing.services import caps
 from billing.tests.fake_stripe import FakeStripe
-from billing.tests.kit import restore_default_catalogue, seller
+from billing.tests.kit import seller
 from courses.models import Course, Enrollment
 from courses.tests.factories import CourseFactory, CourseItemFactory
 from tests.base import PASSWORD, StudentFactory
-from tests.browser.kit import Browsing
-from tests.browser.test_plans import snap_everywhere, stripe_sends_the_webhooks
+from tests.browser.kit import Browsing, snap_everywhere, stripe_sends_the_webhooks
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("plans_synced"),
+]
 
 LogIn = Callable[[Page, str, str, str], None]
 PLAN_URL = re.compile(r"/billing/plan/$")
 State = PlanCapState.State
-
-
-@pytest.fixture
-def stripe(settings: Any) -> Iterator[FakeStripe]:
-    """Stripe's stand-in with the plan catalogue synced; its pages stand where Stripe's do."""
-    with FakeStripe() as fake:
-        settings.STRIPE_API_BASE = fake.url
-        csp = dict(settings.SECURE_CSP)
-        csp["form-action"] = [*csp["form-action"], fake.url]
-        settings.SECURE_CSP = csp
-        restore_default_catalogue()
-        catalogue.sync_plans()
-        yield fake
 
 
 def paid_course(teacher: User, title: str, slug: str) -> Course:

@@ -9,39 +9,25 @@ bring her first invoice.
 """
 
 import re
-import urllib.request
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, ViewportSize, expect
+from playwright.sync_api import Page, expect
 
 from accounts.models import User
-from billing.models import StripeEvent, Subscription
-from billing.services import catalogue
-from billing.tests.fake_stripe import FakeStripe, signed
-from billing.tests.kit import restore_default_catalogue
+from billing.models import Subscription
+from billing.tests.fake_stripe import FakeStripe
 from tests.base import PASSWORD
-from tests.browser.kit import Browsing
+from tests.browser.kit import Browsing, snap_everywhere, stripe_sends_the_webhooks
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("plans_synced"),
+]
 
 LogIn = Callable[[Page, str, str, str], None]
-PHONE: ViewportSize = {"width": 390, "height": 844}
 PLAN_URL = re.compile(r"/billing/plan/$")
-
-
-@pytest.fixture
-def stripe(settings: Any) -> Iterator[FakeStripe]:
-    """Stripe's stand-in with the plan catalogue synced; its pages stand where Stripe's do."""
-    with FakeStripe() as fake:
-        settings.STRIPE_API_BASE = fake.url
-        csp = dict(settings.SECURE_CSP)
-        csp["form-action"] = [*csp["form-action"], fake.url]
-        settings.SECURE_CSP = csp
-        restore_default_catalogue()
-        catalogue.sync_plans()
-        yield fake
 
 
 def test_a_teacher_subscribes_upgrades_and_plans_a_downgrade(
@@ -111,46 +97,3 @@ def change_the_card(page: Page, browsing: Browsing) -> None:
     card = page.get_by_role("region", name="Payment method")
     expect(card).to_contain_text("Mastercard ending in 4444")
     browsing.snap(page, "08-new-card")
-
-
-def stripe_sends_the_webhooks(browsing: Browsing, stripe: FakeStripe) -> None:
-    """POST the events the checkout made, signed, to the live server, as Stripe does."""
-    events = stripe.billing.take_events()
-    for event in events:
-        body, signature = signed(event)
-        request = urllib.request.Request(
-            browsing.url("/billing/webhooks/stripe/"),
-            data=body.encode(),
-            method="POST",
-            headers={"Content-Type": "application/json", "Stripe-Signature": signature},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 200
-    processed = StripeEvent.objects.filter(event_id__in=[e["id"] for e in events])
-    assert set(processed.values_list("status", flat=True)) == {"done"}
-
-
-# --- screenshots -------------------------------------------------------------------------------
-
-
-def switch_scheme(page: Page, scheme: str) -> None:
-    with page.expect_response(re.compile(r"/preferences/color-scheme/")) as saved:
-        page.get_by_role("banner").get_by_role("button", name=scheme, exact=True).click()
-    assert saved.value.status == 204
-    expect(page.locator("html")).to_have_attribute("data-theme", scheme.lower())
-    page.evaluate("Promise.all(document.getAnimations().map((a) => a.finished))")
-
-
-def snap_everywhere(page: Page, browsing: Browsing, step: str) -> None:
-    """Screenshots in light and dark, and on a phone."""
-    browsing.snap(page, f"{step}-light")
-    switch_scheme(page, "Dark")
-    browsing.snap(page, f"{step}-dark")
-    switch_scheme(page, "Light")
-    size = page.viewport_size
-    page.set_viewport_size(PHONE)
-    try:
-        browsing.snap(page, f"{step}-phone")
-    finally:
-        if size is not None:
-            page.set_viewport_size(size)
