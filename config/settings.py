@@ -391,6 +391,17 @@ STORAGES = {
     },
 }
 
+# Recordings: LiveKit's egress writes them to this S3-compatible bucket, and Lectern serves
+# them from it. Each setting falls back to the file storage's own (AWS_*); without a bucket,
+# recording is not offered.
+LIVE_RECORDINGS_BUCKET = env_str("LIVE_RECORDINGS_BUCKET") or AWS_STORAGE_BUCKET_NAME
+LIVE_RECORDINGS_ACCESS_KEY = env_str("LIVE_RECORDINGS_ACCESS_KEY") or AWS_ACCESS_KEY_ID
+LIVE_RECORDINGS_SECRET_KEY = env_str("LIVE_RECORDINGS_SECRET_KEY") or AWS_SECRET_ACCESS_KEY
+LIVE_RECORDINGS_ENDPOINT_URL = env_str("LIVE_RECORDINGS_ENDPOINT_URL") or AWS_S3_ENDPOINT_URL
+LIVE_RECORDINGS_REGION = env_str("LIVE_RECORDINGS_REGION") or AWS_S3_REGION_NAME
+# Days a recording is kept after the session; 0 keeps it until the course or teacher goes.
+LIVE_RECORDINGS_KEEP_DAYS = env_int("LIVE_RECORDINGS_KEEP_DAYS", 0)
+
 # --- Email ------------------------------------------------------------------
 
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Lectern <no-reply@lectern.localhost>")

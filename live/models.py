@@ -22,6 +22,13 @@ class LiveRoom(models.Model):
     created_at = models.DateTimeField(default=now, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Identities the teacher invited on stage (they may publish) and removed (no new token).
+    on_stage = models.JSONField(default=list, blank=True)
+    removed = models.JSONField(default=list, blank=True)
+    # The teacher ended the session for everyone.
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # The last time LiveKit's participant list was compared with our intervals.
+    reconciled_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name
@@ -115,3 +122,75 @@ class ParticipantInterval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.identity} in {self.room_id}"
+
+
+class Participation(models.Model):
+    """One person's time in one room: the union of their intervals, kept up to date with them.
+
+    Attendance and the teacher's monthly participant-minutes are read from
+    here, so neither has to walk the intervals.
+    """
+
+    room = models.ForeignKey(LiveRoom, on_delete=models.CASCADE, related_name="participations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    identity = models.CharField(max_length=128)
+    first_joined_at = models.DateTimeField()
+    last_left_at = models.DateTimeField(null=True, blank=True)
+    # Seconds in the room, overlapping connections counted once; open intervals not yet counted.
+    seconds = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["first_joined_at", "pk"]
+        indexes = [models.Index(fields=["first_joined_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "identity"], name="participation_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.identity} in {self.room_id}"
+
+    @property
+    def minutes(self) -> int:
+        return round(self.seconds / 60)
+
+
+class Recording(models.Model):
+    """A recording of a session's room, made by LiveKit's egress into our storage."""
+
+    class Status(models.TextChoices):
+        STARTING = "starting", _("Starting")
+        RECORDING = "recording", _("Recording")
+        ENDING = "ending", _("Finishing")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    room = models.ForeignKey(LiveRoom, on_delete=models.CASCADE, related_name="recordings")
+    egress_id = models.CharField(max_length=128, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.STARTING)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Where egress writes the file, as a key in the recordings storage.
+    storage_key = models.CharField(max_length=512)
+    created_at = models.DateTimeField(default=now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Recording {self.egress_id}"

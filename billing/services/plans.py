@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billing import metering
 from billing.models import ActiveStudent, Plan, Subscription
 from files import services as files
 
@@ -113,9 +114,11 @@ class Usage:
 def usage_of(teacher: Any, plan: Plan) -> list[Usage]:
     """Each of `plan`'s limits with what `teacher` uses of it.
 
-    AI units and live minutes are counted by features this server doesn't
-    have yet: they show nothing used, and say so.
+    Monthly allowances (AI units, live minutes) count from the first of this
+    month, in UTC, through the features' meters (`billing.metering`); a
+    feature this server doesn't have shows nothing used, and says so.
     """
+    month_start = timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     return [
         Usage(
             "students",
@@ -135,16 +138,25 @@ def usage_of(teacher: Any, plan: Plan) -> list[Usage]:
         Usage(
             "ai",
             "AI units this month",
-            0,
+            metering.used("ai", teacher, month_start),
             plan.ai_units_per_month,
-            note="AI features aren't available on this server yet, so nothing is counted.",
+            note=(
+                "Resets on the first of each month."
+                if metering.is_metered("ai")
+                else "AI features aren't available on this server yet, so nothing is counted."
+            ),
         ),
         Usage(
             "live",
             "Live participant-minutes this month",
-            0,
+            metering.used("live", teacher, month_start),
             plan.live_minutes_per_month,
-            note="Live classes aren't available on this server yet, so nothing is counted.",
+            note=(
+                "Everyone's minutes in your live classes, you included. Resets on the first of "
+                "each month."
+                if metering.is_metered("live")
+                else "Live classes aren't available on this server, so nothing is counted."
+            ),
         ),
     ]
 

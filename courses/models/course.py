@@ -2,6 +2,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -100,6 +101,23 @@ class Course(models.Model):
     price_amount = models.PositiveIntegerField(_("price"), default=0)
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
     organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    # Live classes
+    students_may_publish = models.BooleanField(
+        _("students may turn on their camera and microphone in live classes"),
+        default=False,
+        help_text=_("Otherwise students watch and chat, and speak when you invite them on stage."),
+    )
+    late_after_minutes = models.PositiveSmallIntegerField(
+        _("late after (minutes)"),
+        default=10,
+        help_text=_("A student who first joins a live class later than this is marked late."),
+    )
+    present_min_percent = models.PositiveSmallIntegerField(
+        _("present for at least (% of the session)"),
+        default=50,
+        validators=[MaxValueValidator(100)],
+        help_text=_("A student in the room for less of the session than this is marked absent."),
+    )
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)

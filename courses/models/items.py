@@ -19,6 +19,13 @@ class ItemKind(models.TextChoices):
     LINK = "link", _("Link")
 
 
+class Delivery(models.TextChoices):
+    """Where a session takes place."""
+
+    EXTERNAL = "external", _("External link")
+    LIVE = "live", _("Live on Lectern")
+
+
 class LatePolicy(models.TextChoices):
     ACCEPT = "accept", _("Accept late work, flagged as late")
     REFUSE = "refuse", _("Refuse submissions after the due time")
@@ -61,6 +68,13 @@ class CourseItem(models.Model):
     # Session
     starts_at = models.DateTimeField(_("starts"), null=True, blank=True)
     duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
+    delivery = models.CharField(
+        _("where it takes place"),
+        max_length=8,
+        choices=Delivery.choices,
+        default=Delivery.EXTERNAL,
+        db_default=Delivery.EXTERNAL,
+    )
     meeting_url = models.URLField(_("meeting link"), max_length=500, blank=True)
     # Link
     url = models.URLField(_("link"), max_length=1000, blank=True)

@@ -47,14 +47,32 @@ class AttendanceStatus(models.TextChoices):
     ABSENT = "absent", _("Absent")
 
 
+class AttendanceSource(models.TextChoices):
+    TEACHER = "teacher", _("Marked by the teacher")
+    LIVE = "live", _("From the live room")
+
+
 class Attendance(models.Model):
-    """Whether a student attended one session."""
+    """Whether a student attended one session.
+
+    A live session fills the sheet from the minutes each student spent in the
+    room (`source` LIVE); a row the teacher marked (`source` TEACHER) is never
+    overwritten by that.
+    """
 
     item = models.ForeignKey(CourseItem, on_delete=models.CASCADE, related_name="attendance")
     student = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attendance"
     )
     status = models.CharField(max_length=8, choices=AttendanceStatus.choices)
+    source = models.CharField(
+        max_length=8,
+        choices=AttendanceSource.choices,
+        default=AttendanceSource.TEACHER,
+        db_default=AttendanceSource.TEACHER,
+    )
+    # Minutes in the live room, when the session was live on Lectern.
+    live_minutes = models.PositiveIntegerField(null=True, blank=True)
     marked_at = models.DateTimeField(default=timezone.now)
     marked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
