@@ -441,7 +441,9 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # LiveKit's webhooks are signed over their body; in the compose stack they come
+    # straight from the livekit service on the private network, without the proxy.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^live/webhooks/livekit/$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
@@ -476,6 +478,15 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
+# The live class page talks to the LiveKit server: its signalling WebSocket, and the same
+# host over HTTP(S), where the client asks why a connection failed.
+if LIVEKIT_URL and LIVEKIT_API_KEY and LIVEKIT_API_SECRET:
+    _live = urlsplit(LIVEKIT_URL)
+    _secure = _live.scheme in ("wss", "https")
+    SECURE_CSP["connect-src"] += [
+        f"{'wss' if _secure else 'ws'}://{_live.netloc}",
+        f"{'https' if _secure else 'http'}://{_live.netloc}",
+    ]
 
 # --- Logging and errors -----------------------------------------------------
 

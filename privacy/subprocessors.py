@@ -7,6 +7,7 @@ integration adds one line here.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -60,6 +61,17 @@ SUBPROCESSORS: tuple[Subprocessor, ...] = (
         why="Keeping uploaded files and exports off the web server's disk",
         enabled=lambda: bool(settings.AWS_STORAGE_BUCKET_NAME),
         detail=_storage_detail,
+    ),
+    Subprocessor(
+        name="LiveKit server",
+        service="Live classes (video, audio, screen sharing and in-room chat)",
+        receives="Your name, an id that doesn't name you, and what you share in a live class: "
+        "camera, microphone, screen and chat messages; recordings the teacher makes",
+        why="Running the live classes you join, and telling us who was in the room for attendance",
+        enabled=lambda: bool(
+            settings.LIVEKIT_URL and settings.LIVEKIT_API_KEY and settings.LIVEKIT_API_SECRET
+        ),
+        detail=lambda: urlsplit(settings.LIVEKIT_URL).hostname or "",
     ),
     Subprocessor(
         name="Sentry",

@@ -73,6 +73,7 @@ def test_it_links_the_subprocessors_and_cookies_pages_from_the_policy_and_footer
     AWS_STORAGE_BUCKET_NAME=None,
     SENTRY_DSN="",
     GOOGLE_CLIENT_ID="",
+    LIVEKIT_URL="",
 )
 def test_it_says_when_no_outside_service_is_configured(client: Client) -> None:
     response = client.get(reverse("subprocessors"))
@@ -101,6 +102,18 @@ def test_it_lists_each_configured_service_with_what_it_receives(client: Client) 
         assert (sub.receives) in html
         assert (sub.why) in html
     assert "Mailgun" not in html
+
+
+@override_settings(
+    LIVEKIT_URL="wss://live.example.net",
+    LIVEKIT_API_KEY="APIkey",
+    LIVEKIT_API_SECRET="a-secret-of-at-least-thirty-two-bytes",
+)
+def test_it_names_the_livekit_server_only_once_live_classes_are_set_up() -> None:
+    livekit = next(s for s in subprocessors.configured() if s.name == "LiveKit server")
+    assert livekit.detail() == "live.example.net"
+    with override_settings(LIVEKIT_API_SECRET=""):
+        assert "LiveKit server" not in [s.name for s in subprocessors.configured()]
 
 
 @override_settings(EMAIL_BACKEND="anymail.backends.mailgun.EmailBackend")
