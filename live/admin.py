@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from live.models import LiveKitEvent, LiveRoom, ParticipantInterval
+from live.models import LiveKitEvent, LiveRoom, ParticipantInterval, Participation, Recording
 
 
 @admin.register(LiveRoom)
@@ -32,6 +32,31 @@ class ParticipantIntervalAdmin(admin.ModelAdmin):
     list_select_related = ["room", "user"]
     search_fields = ["identity", "room__name", "user__email"]
     raw_id_fields = ["room", "user"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(Participation)
+class ParticipationAdmin(admin.ModelAdmin):
+    """Each person's time in each room, as attendance and the plan's minutes read it."""
+
+    list_display = ["identity", "room", "user", "first_joined_at", "last_left_at", "seconds"]
+    list_select_related = ["room", "user"]
+    search_fields = ["identity", "room__name", "user__email"]
+    readonly_fields = [f.name for f in Participation._meta.fields]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(Recording)
+class RecordingAdmin(admin.ModelAdmin):
+    list_display = ["egress_id", "room", "status", "started_at", "duration_seconds", "size_bytes"]
+    list_filter = ["status"]
+    list_select_related = ["room"]
+    search_fields = ["egress_id", "room__name", "room__item__title"]
+    readonly_fields = [f.name for f in Recording._meta.fields]
 
     def has_add_permission(self, request: object) -> bool:
         return False
