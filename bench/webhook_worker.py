@@ -189,7 +189,7 @@ def seed_and_enqueue(events: int, sales: int, enqueue: str) -> dict[str, Any]:
         for _, data in mix:
             process_stripe_event_task.delay(data["id"])
     else:
-        cache.delete(webhooks.WAKE_KEY)
+        cache.delete(webhooks.INBOX.wake_key)
         webhooks.wake_processor()
     by_type: dict[str, int] = {}
     for _, data in mix:

@@ -69,7 +69,8 @@ DUPLICATE_SHARE = 0.20
 TOLERANCE = 300  # seconds: how old a signature Stripe's SDK accepts
 WEBHOOK_PATH = "/billing/webhooks/stripe/"
 BARE_PATH = "/bench/bare/post/"
-WAKE_FLAG = "billing:stripe-events:wake"  # billing.webhooks.WAKE_KEY, under the cache's prefix
+# billing.webhooks.INBOX.wake_key, under the cache's prefix
+WAKE_FLAG = "billing:stripe-events:wake"
 WRK_THREADS = 2
 # --- What wrk sends -------------------------------------------------------------------------
 

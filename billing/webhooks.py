@@ -1,70 +1,32 @@
 """Stripe's webhook events: stored once, then processed by a task, in any order, any times.
 
 1. The view verifies the signature with the SDK (`billing.client.verify_event`);
-   `receive` inserts a `StripeEvent` under its unique event id in one
-   `INSERT … ON CONFLICT DO NOTHING` that commits on its own: once Stripe
-   hears 200 the event is on disk. A duplicate inserts nothing, reads nothing
-   back and is answered 200 like the first.
-2. Once it is stored, the processor is woken: `drain_task` runs every stored
-   event that is due, oldest first. A burst of events wakes it once, not once
-   per event: the first event sets a flag in the cache and enqueues the task,
-   later ones find the flag up; the task lowers the flag before it looks for
-   events, so an event stored after it looked wakes it again. Publishing a
-   Celery message per event cost more than storing the event, and asking Redis
-   about the flag for every event cost a third of storing it, so a web
-   process that found the processor woken doesn't ask again for `QUIET`
-   seconds. To see the events such a process stores without asking, the task
-   keeps looking for `LINGER` (longer than `QUIET`) after lowering the flag,
-   and stops only after a look that found nothing once that time has passed.
-   With tasks run inline (no broker) every event asks and nothing lingers.
-3. `process(event_id)` claims the row with a conditional update (pending and
-   due, or processing with a lease that ran out → processing), dispatches by
-   type to `billing.services`, and records done, or the error and the next
-   attempt. Handlers lock the rows they change and check their state first,
-   so a second delivery finds its work done, and compare Stripe's own
-   timestamps and amounts, never arrival order.
-4. A periodic job enqueues rows whose attempt is due or whose worker vanished
+   `receive` stores the event once in the Stripe inbox (`outbox.inbox`: one
+   `INSERT … ON CONFLICT DO NOTHING`, then the processor woken once per
+   burst, not once per event).
+2. The inbox claims each due event, oldest first by Stripe's own timestamp,
+   and `apply` dispatches it by type to `billing.services`. Handlers lock the
+   rows they change and check their state first, so a second delivery finds
+   its work done, and compare Stripe's own timestamps and amounts, never
+   arrival order. A failure is recorded on the row and tried again later.
+3. A periodic job enqueues rows whose attempt is due or whose worker vanished
    (a lost wake-up included). Staff can replay any event from the admin.
 
 Types Lectern doesn't act on (`payment_intent.created`, `transfer.created`,
 `application_fee.created`...) are stored and marked done.
 """
 
-import logging
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
-
-from django.core.cache import cache
-from django.db.models import F, Q
-from django.utils import timezone
 
 from billing.client import PaymentServiceError
 from billing.models import ConnectAccount, StripeEvent
 from billing.services import common, connect, fraud, outcomes, refunds, subscription_mirror
-from core import db, jobs
-from outbox import services as outbox
-
-log = logging.getLogger(__name__)
+from core import db
+from outbox.inbox import Inbox
 
 PROCESS_TASK = "billing.tasks.process_stripe_event_task"
 DRAIN_TASK = "billing.tasks.drain_stripe_events_task"
-WAKE_KEY = "billing:stripe-events:wake"
-# A wake-up whose task was lost is retried after this long by the next event (the
-# periodic job picks the events up anyway).
-WAKE_SECONDS = 30
-# How long a web process that found the processor woken skips asking again, and how
-# long the processor keeps looking after lowering the flag (see 2. above).
-QUIET = 1.0
-LINGER = QUIET + 0.5
-LOOK_EVERY = 0.2
-# A drain that found events for this long hands over to a fresh task.
-DRAIN_SECONDS = 20
-LEASE = timedelta(minutes=5)
-MAX_ATTEMPTS = 12
-MAX_BACKOFF = timedelta(hours=3)
 
 
 def receive(*, event: dict[str, Any], body: str, source: str) -> bool:
@@ -73,9 +35,7 @@ def receive(*, event: dict[str, Any], body: str, source: str) -> bool:
     `body` is the event as Stripe sent it (`event` is what it parses to): it is
     stored as received rather than written out again.
     """
-    stored = db.insert_unless_present(
-        StripeEvent,
-        "event_id",
+    return INBOX.store(
         {
             "event_id": event["id"],
             "type": event.get("type") or "",
@@ -84,53 +44,8 @@ def receive(*, event: dict[str, Any], body: str, source: str) -> bool:
             "livemode": bool(event.get("livemode")),
             "stripe_created_at": common.stripe_time(event.get("created")),
             "payload": db.JsonText(body),
-        },
+        }
     )
-    if stored:
-        wake_processor()
-    return stored
-
-
-_quiet_until = 0.0  # this process's: until when it knows the processor is woken
-
-
-def wake_processor() -> None:
-    """Enqueue `drain_task` once the stored event commits, unless it is woken already."""
-    global _quiet_until
-    inline = jobs.run_inline()
-    if not inline and time.monotonic() < _quiet_until:
-        return
-    if cache.add(WAKE_KEY, 1, timeout=WAKE_SECONDS):
-        outbox.enqueue_task_on_commit(jobs.task(DRAIN_TASK))
-    if not inline:
-        _quiet_until = time.monotonic() + QUIET
-
-
-def drain(limit: int = 500) -> int:
-    """Process every stored event that is due, oldest first; return how many were run.
-
-    A full batch, or a drain that has run `DRAIN_SECONDS`, hands over to a
-    fresh task, queued behind the receipts and notifications its events
-    queued, so they never wait for a long burst to end.
-    """
-    cache.delete(WAKE_KEY)  # before looking: an event stored from now on wakes us again
-    lowered = time.monotonic()
-    linger = 0.0 if jobs.run_inline() else LINGER
-    ran = 0
-    while True:
-        ids = due_event_ids(limit)
-        for event_id in ids:
-            process(event_id)
-        ran += len(ids)
-        elapsed = time.monotonic() - lowered
-        if len(ids) == limit or elapsed > DRAIN_SECONDS:
-            if cache.add(WAKE_KEY, 1, timeout=WAKE_SECONDS):
-                outbox.enqueue_task_on_commit(jobs.task(DRAIN_TASK))
-            return ran
-        if not ids:
-            if elapsed >= linger:
-                return ran
-            time.sleep(min(LOOK_EVERY, linger - elapsed))
 
 
 # --- Processing ------------------------------------------------------------------------------
@@ -244,78 +159,28 @@ HANDLERS: dict[str, Callable[[StripeEvent, dict[str, Any]], None]] = {
 }
 
 
-@dataclass(frozen=True)
-class Outcome:
-    status: str
-    retry_in: int | None = None  # seconds until the next attempt, after a failure
-
-
-def process(event_id: str) -> Outcome:
-    """Claim the event, run its handler and record how it went."""
-    now = timezone.now()
-    claimable = Q(status=StripeEvent.Status.PENDING, next_attempt_at__lte=now) | Q(
-        status=StripeEvent.Status.PROCESSING, lease_until__lt=now
-    )
-    claimed = StripeEvent.objects.filter(claimable, event_id=event_id).update(
-        status=StripeEvent.Status.PROCESSING,
-        lease_until=now + LEASE,
-        attempts=F("attempts") + 1,
-    )
-    if not claimed:
-        return Outcome("skipped")
-    event = StripeEvent.objects.get(event_id=event_id)
-    attempt = event.attempts
+def apply(event: StripeEvent) -> None:
+    """Run the handler of the event's type; types Lectern doesn't act on change nothing."""
     handler = HANDLERS.get(event.type)
-    obj = (event.payload.get("data") or {}).get("object") or {}
-    try:
-        if handler is not None:
-            handler(event, obj)
-    except Exception as error:  # recorded on the row and retried; nothing is lost
-        if not isinstance(error, PaymentServiceError):
-            log.exception("Stripe event %s (%s) failed", event.event_id, event.type)
-        return _record_failure(event, attempt, error)
-    StripeEvent.objects.filter(event_id=event_id, attempts=attempt).update(
-        status=StripeEvent.Status.DONE,
-        processed_at=timezone.now(),
-        lease_until=None,
-        last_error="",
-    )
-    return Outcome("done")
+    if handler is not None:
+        handler(event, (event.payload.get("data") or {}).get("object") or {})
 
 
-def _record_failure(event: StripeEvent, attempt: int, error: Exception) -> Outcome:
-    wait = min(MAX_BACKOFF, timedelta(minutes=2 ** (attempt - 1)))
-    gave_up = attempt >= MAX_ATTEMPTS
-    StripeEvent.objects.filter(pk=event.pk, attempts=attempt).update(
-        status=StripeEvent.Status.FAILED if gave_up else StripeEvent.Status.PENDING,
-        next_attempt_at=timezone.now() + wait,
-        lease_until=None,
-        last_error=f"{type(error).__name__}: {error}"[:2000],
-    )
-    if gave_up:
-        return Outcome("failed")
-    return Outcome("pending", retry_in=int(wait.total_seconds()))
-
-
-def due_event_ids(limit: int = 500) -> list[str]:
-    """Events whose attempt is due, or whose worker vanished mid-way."""
-    now = timezone.now()
-    due = Q(status=StripeEvent.Status.PENDING, next_attempt_at__lte=now) | Q(
-        status=StripeEvent.Status.PROCESSING, lease_until__lt=now
-    )
-    return list(
-        StripeEvent.objects.filter(due)
-        .order_by("stripe_created_at")
-        .values_list("event_id", flat=True)[:limit]
-    )
+INBOX = Inbox(
+    model=StripeEvent,
+    name="billing:stripe-events",
+    process_task=PROCESS_TASK,
+    drain_task=DRAIN_TASK,
+    apply=apply,
+    order_by=("stripe_created_at",),
+    quiet_errors=(PaymentServiceError,),
+)
+process = INBOX.process
+drain = INBOX.drain
+due_event_ids = INBOX.due_ids
+wake_processor = INBOX.wake
 
 
 def replay(*, events: Any) -> int:
     """Process these events again (staff, from the admin): handlers are safe to repeat."""
-    ids = list(events.values_list("event_id", flat=True))
-    StripeEvent.objects.filter(event_id__in=ids).exclude(
-        status=StripeEvent.Status.PROCESSING
-    ).update(status=StripeEvent.Status.PENDING, next_attempt_at=timezone.now(), attempts=0)
-    for event_id in ids:
-        outbox.enqueue_task_on_commit(jobs.task(PROCESS_TASK), event_id)
-    return len(ids)
+    return INBOX.replay(events.values_list("event_id", flat=True))

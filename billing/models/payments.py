@@ -10,9 +10,11 @@ end in the same place.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower, Now
+from django.db.models.functions import Lower
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
+
+from outbox.inbox import InboxEvent
 
 
 class ConnectAccount(models.Model):
@@ -277,40 +279,23 @@ class Refund(models.Model):
         return self.stripe_refund_id or self.key
 
 
-class StripeEvent(models.Model):
+class StripeEvent(InboxEvent):
     """One Stripe webhook event, stored once by its id and processed by a task."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        PROCESSING = "processing", _("Processing")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+    Status = InboxEvent.Status
 
     class Source(models.TextChoices):
         PLATFORM = "platform", _("Platform")
         CONNECT = "connect", _("Connect")
 
-    event_id = models.CharField(max_length=255, unique=True)
     type = models.CharField(max_length=100)
     source = models.CharField(max_length=8, choices=Source.choices)
     account = models.CharField(max_length=64, blank=True)
     livemode = models.BooleanField(default=False)
     stripe_created_at = models.DateTimeField()
     payload = models.JSONField()
-    # Defaults the database fills in too: a webhook's INSERT (`billing.webhooks.receive`)
-    # sends only what the event says.
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.PENDING, db_default=Status.PENDING
-    )
-    attempts = models.PositiveIntegerField(default=0, db_default=0)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(default=now, db_default=Now())
-    last_error = models.TextField(blank=True, default="", db_default="")
-    received_at = models.DateTimeField(default=now, db_default=Now(), editable=False)
-    processed_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-received_at"]
+    class Meta(InboxEvent.Meta):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["received_at"]),

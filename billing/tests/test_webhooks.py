@@ -24,6 +24,7 @@ from billing.tests.kit import seller
 from core.testing import requires_postgres
 from courses.models import Enrollment
 from courses.tests.factories import CourseFactory
+from outbox import inbox
 from tests.base import LecternTestCase, StudentFactory
 
 
@@ -299,7 +300,7 @@ class WakeUpTests(LecternTestCase):
 
     def setUp(self) -> None:
         self.stripe = FakeStripe()
-        webhooks._quiet_until = 0.0  # a fresh web process
+        webhooks.INBOX._quiet_until = 0.0  # a fresh web process
 
     def post(self) -> Any:
         with self.captureOnCommitCallbacks(execute=True):
@@ -307,35 +308,35 @@ class WakeUpTests(LecternTestCase):
 
     def test_the_first_event_raises_the_flag_and_the_next_ones_dont_ask_again(self) -> None:
         self.post()
-        assert cache.get(webhooks.WAKE_KEY) == 1
-        cache.delete(webhooks.WAKE_KEY)  # as the woken task does before it looks
+        assert cache.get(webhooks.INBOX.wake_key) == 1
+        cache.delete(webhooks.INBOX.wake_key)  # as the woken task does before it looks
         self.post()
-        assert cache.get(webhooks.WAKE_KEY) is None  # this process knew it was woken
+        assert cache.get(webhooks.INBOX.wake_key) is None  # this process knew it was woken
         assert StripeEvent.objects.filter(status="pending").count() == 2
 
     def test_after_the_quiet_time_an_event_asks_again(self) -> None:
-        with mock.patch.object(webhooks, "QUIET", 0.05):
+        with mock.patch.object(inbox, "QUIET", 0.05):
             self.post()
-            cache.delete(webhooks.WAKE_KEY)
+            cache.delete(webhooks.INBOX.wake_key)
             time.sleep(0.06)
             self.post()
-        assert cache.get(webhooks.WAKE_KEY) == 1
+        assert cache.get(webhooks.INBOX.wake_key) == 1
 
     def test_the_processor_keeps_looking_for_longer_than_the_quiet_time(self) -> None:
         self.post()
         started = time.monotonic()
         assert webhooks.drain() == 1
-        assert time.monotonic() - started >= webhooks.LINGER > webhooks.QUIET
-        assert cache.get(webhooks.WAKE_KEY) is None
+        assert time.monotonic() - started >= inbox.LINGER > inbox.QUIET
+        assert cache.get(webhooks.INBOX.wake_key) is None
         assert StripeEvent.objects.get().status == "done"
 
     def test_a_full_batch_hands_over_to_a_fresh_task(self) -> None:
         for _ in range(3):
             self.post()
-        cache.delete(webhooks.WAKE_KEY)
+        cache.delete(webhooks.INBOX.wake_key)
         with self.captureOnCommitCallbacks(execute=True):
             assert webhooks.drain(limit=2) == 2
-        assert cache.get(webhooks.WAKE_KEY) == 1  # the next task is queued
+        assert cache.get(webhooks.INBOX.wake_key) == 1  # the next task is queued
         assert StripeEvent.objects.filter(status="pending").count() == 1
 
 
