@@ -34,7 +34,7 @@ help:
 
 # --- Installing -----------------------------------------------------------------
 
-setup install: python-env static/vendor/htmx.min.js
+setup install: python-env $(VENDORED)
 
 # uv is quick when nothing changed, so the environment is synced on every call.
 python-env:
@@ -51,7 +51,10 @@ node_modules/.package-lock.json: package.json $(wildcard package-lock.json)
 	else npm install --no-audit --no-fund; fi
 	@touch $@
 
-static/vendor/htmx.min.js: node_modules/.package-lock.json scripts/vendor-static
+# The front-end libraries pages load from our own origin (scripts/vendor-static copies them).
+VENDORED := static/vendor/htmx.min.js static/vendor/livekit-client.umd.js
+
+$(VENDORED) &: node_modules/.package-lock.json scripts/vendor-static
 	@scripts/vendor-static
 
 # --- Running ---------------------------------------------------------------------

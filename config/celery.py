@@ -64,6 +64,12 @@ app.conf.beat_schedule = {
         "task": "live.tasks.requeue_livekit_events_task",
         "schedule": crontab(),
     },
+    # Live rooms past their session (plus the join grace) with someone still open, or never
+    # compared with LiveKit's participant list: the list closes what lost webhooks left open.
+    "reconcile-live-rooms": {
+        "task": "live.tasks.reconcile_live_rooms_task",
+        "schedule": crontab(minute="*/10"),
+    },
     "reconcile-payments": {
         "task": "billing.tasks.reconcile_payments_task",
         "schedule": crontab(minute="*/10"),

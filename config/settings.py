@@ -465,28 +465,30 @@ if STRIPE_API_BASE:
     _base = urlsplit(STRIPE_API_BASE)
     _FORM_TARGETS.append(f"{_base.scheme}://{_base.netloc}")
 
-# No page talks to a third party: everything is served from our own origin.
+# The live class page talks to the LiveKit server: its signalling WebSocket, and the same
+# host over HTTP(S), where the client asks why a connection failed.
+_CONNECT_TO: list[str] = [CSP.SELF]
+if LIVEKIT_URL and LIVEKIT_API_KEY and LIVEKIT_API_SECRET:
+    _live = urlsplit(LIVEKIT_URL)
+    _secure = _live.scheme in ("wss", "https")
+    _CONNECT_TO += [
+        f"{'wss' if _secure else 'ws'}://{_live.netloc}",
+        f"{'https' if _secure else 'http'}://{_live.netloc}",
+    ]
+
+# No page loads anything from a third party: everything is served from our own origin.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
     "font-src": [CSP.SELF],
-    "connect-src": [CSP.SELF],
+    "connect-src": _CONNECT_TO,
     "form-action": [CSP.SELF, *_FORM_TARGETS],
     "frame-ancestors": [CSP.NONE],
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
-# The live class page talks to the LiveKit server: its signalling WebSocket, and the same
-# host over HTTP(S), where the client asks why a connection failed.
-if LIVEKIT_URL and LIVEKIT_API_KEY and LIVEKIT_API_SECRET:
-    _live = urlsplit(LIVEKIT_URL)
-    _secure = _live.scheme in ("wss", "https")
-    SECURE_CSP["connect-src"] += [
-        f"{'wss' if _secure else 'ws'}://{_live.netloc}",
-        f"{'https' if _secure else 'http'}://{_live.netloc}",
-    ]
 
 # --- Logging and errors -----------------------------------------------------
 

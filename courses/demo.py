@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts import demo as account_demo
 from accounts.models import User
-from courses.models import Course, Enrollment, ItemKind, LatePolicy, Visibility
+from courses.models import Course, Delivery, Enrollment, ItemKind, LatePolicy, Visibility
 from courses.services import courses as course_services
 from courses.services import enrolment, items
 
@@ -116,7 +116,12 @@ def _free_course(teacher: User, student: User) -> Course:
         (
             ItemKind.SESSION,
             "Week 2 — Glazing",
-            {"starts_at": first_class + timedelta(weeks=1), "duration_minutes": 90},
+            # Live on Lectern: without a LiveKit server its page says live classes aren't set up.
+            {
+                "starts_at": first_class + timedelta(weeks=1),
+                "duration_minutes": 90,
+                "delivery": Delivery.LIVE,
+            },
         ),
         (ItemKind.LINK, "Pigment database", {"url": "https://www.handprint.com/HP/WCL/water.html"}),
         (ItemKind.NOTE, "Remember to bring spare paper", {"is_private": True}),

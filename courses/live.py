@@ -10,9 +10,20 @@ external links only:
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+
 from courses.models import CourseItem
+
+# What a teacher reads where "Live on Lectern" can't be offered.
+NOT_SET_UP = (
+    "Live classes aren't set up on this server yet: "
+    "the operator adds a LiveKit server in the settings."
+)
+# The room opens this long before a session starts.
+JOIN_EARLY = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -51,3 +62,16 @@ def available() -> bool:
 def recordings_for(item: CourseItem, viewer: Any) -> list[RecordingLink]:
     """Return the recordings of `item` that `viewer` may watch (none without the live app)."""
     return _providers[0].recordings_for(item, viewer) if _providers else []
+
+
+def join_window(item: CourseItem) -> tuple[datetime, datetime]:
+    """Return when a session's room opens and closes for joining.
+
+    It opens `JOIN_EARLY` before the start and closes `LIVE_JOIN_GRACE_MINUTES`
+    after the end, so a class that runs over isn't cut off.
+    """
+    assert item.starts_at is not None
+    ends_at = item.ends_at or item.starts_at
+    return item.starts_at - JOIN_EARLY, ends_at + timedelta(
+        minutes=settings.LIVE_JOIN_GRACE_MINUTES
+    )

@@ -2,9 +2,10 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Now
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
+
+from outbox.inbox import InboxEvent
 
 
 class LiveRoom(models.Model):
@@ -34,20 +35,15 @@ class LiveRoom(models.Model):
         return self.name
 
 
-class LiveKitEvent(models.Model):
-    """One LiveKit webhook event, stored once by its id and processed by a task.
+class LiveKitEvent(InboxEvent):
+    """One LiveKit webhook event, stored once by its id and processed in the background.
 
     The columns a participant's intervals are rebuilt from are kept apart from
     the payload, which is emptied after 30 days (`live.privacy`).
     """
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        PROCESSING = "processing", _("Processing")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+    Status = InboxEvent.Status
 
-    event_id = models.CharField(max_length=255, unique=True)
     type = models.CharField(max_length=64)
     room_name = models.CharField(max_length=128, blank=True)
     identity = models.CharField(max_length=128, blank=True)
@@ -55,22 +51,11 @@ class LiveKitEvent(models.Model):
     # When LiveKit says the event happened, not when it reached us.
     created_at = models.DateTimeField()
     payload = models.JSONField()
-    # Defaults the database fills in too: the webhook's INSERT sends only what the event says.
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.PENDING, db_default=Status.PENDING
-    )
-    attempts = models.PositiveIntegerField(default=0, db_default=0)
-    # While a worker holds the event; past it, the worker is taken to have vanished.
-    lease_until = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True, default="", db_default="")
-    received_at = models.DateTimeField(default=now, db_default=Now(), editable=False)
-    processed_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-received_at"]
+    class Meta(InboxEvent.Meta):
         indexes = [
             models.Index(fields=["room_name", "identity"]),
-            models.Index(fields=["status"]),
+            models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["received_at"]),
         ]
 

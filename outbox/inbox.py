@@ -182,14 +182,14 @@ class Inbox:
         claimable = Q(status=InboxEvent.Status.PENDING, next_attempt_at__lte=current) | Q(
             status=InboxEvent.Status.PROCESSING, lease_until__lt=current
         )
-        claimed = self.model.objects.filter(claimable, event_id=event_id).update(
+        claimed = self.model._default_manager.filter(claimable, event_id=event_id).update(
             status=InboxEvent.Status.PROCESSING,
             lease_until=current + LEASE,
             attempts=F("attempts") + 1,
         )
         if not claimed:
             return Outcome("skipped")
-        event = self.model.objects.get(event_id=event_id)
+        event = self.model._default_manager.get(event_id=event_id)
         attempt = event.attempts
         try:
             self.apply(event)
@@ -197,7 +197,7 @@ class Inbox:
             if not isinstance(error, self.quiet_errors):
                 log.exception("%s: event %s failed", self.name, event_id)
             return self._record_failure(event, attempt, error)
-        self.model.objects.filter(pk=event.pk, attempts=attempt).update(
+        self.model._default_manager.filter(pk=event.pk, attempts=attempt).update(
             status=InboxEvent.Status.DONE,
             processed_at=timezone.now(),
             lease_until=None,
@@ -209,7 +209,7 @@ class Inbox:
         wait = min(MAX_BACKOFF, timedelta(minutes=2 ** (attempt - 1)))
         gave_up = attempt >= self.max_attempts
         message = f"{type(error).__name__}: {error}"[:2000]
-        self.model.objects.filter(pk=event.pk, attempts=attempt).update(
+        self.model._default_manager.filter(pk=event.pk, attempts=attempt).update(
             status=InboxEvent.Status.FAILED if gave_up else InboxEvent.Status.PENDING,
             next_attempt_at=timezone.now() + wait,
             lease_until=None,
@@ -226,7 +226,7 @@ class Inbox:
             status=InboxEvent.Status.PROCESSING, lease_until__lt=current
         )
         return list(
-            self.model.objects.filter(due)
+            self.model._default_manager.filter(due)
             .order_by(*self.order_by, "pk")
             .values_list("event_id", flat=True)[:limit]
         )
@@ -234,7 +234,7 @@ class Inbox:
     def replay(self, event_ids: Iterable[str]) -> int:
         """Process these events again (staff, from the admin): applying is safe to repeat."""
         ids = list(event_ids)
-        self.model.objects.filter(event_id__in=ids).exclude(
+        self.model._default_manager.filter(event_id__in=ids).exclude(
             status=InboxEvent.Status.PROCESSING
         ).update(status=InboxEvent.Status.PENDING, next_attempt_at=timezone.now(), attempts=0)
         for event_id in ids:

@@ -15,6 +15,12 @@ MARKDOWN_MAX_CHARS = 50_000
 # Paths under /teach/courses/ that a course's address must not shadow.
 RESERVED_SLUGS = frozenset({"new"})
 RESERVED_HANDLES = frozenset({"new", "admin", "settings"})
+# How live classes turn minutes in the room into attendance; empty fields take the defaults.
+MAX_LATE_AFTER_MINUTES = 240
+DEFAULT_LATE_AFTER_MINUTES = Course._meta.get_field("late_after_minutes").get_default()
+DEFAULT_PRESENT_MIN_PERCENT = Course._meta.get_field("present_min_percent").get_default()
+LATE_AFTER_RANGE_ERROR = f"Enter a number of minutes from 0 to {MAX_LATE_AFTER_MINUTES}."
+PRESENT_RANGE_ERROR = "Enter a percentage from 0 to 100."
 
 
 def markdown_length_error(name: str, length: int) -> ValidationError:
@@ -78,6 +84,43 @@ class CourseForm(forms.ModelForm):
         widget=forms.NumberInput(attrs={"min": 1, "inputmode": "numeric"}),
     )
 
+    students_may_publish = forms.BooleanField(
+        label="Students may turn on their camera and microphone",
+        required=False,
+        help_text="Otherwise students watch, listen and chat, and speak when you invite them "
+        "on stage during the class.",
+    )
+    late_after_minutes = forms.IntegerField(
+        label="Late after (minutes)",
+        required=False,
+        min_value=0,
+        max_value=MAX_LATE_AFTER_MINUTES,
+        help_text="A student who first joins a live class later than this after its start is "
+        f"marked late. Leave empty for {DEFAULT_LATE_AFTER_MINUTES}.",
+        error_messages={
+            "invalid": "Enter a whole number of minutes.",
+            "min_value": LATE_AFTER_RANGE_ERROR,
+            "max_value": LATE_AFTER_RANGE_ERROR,
+        },
+        widget=forms.NumberInput(
+            attrs={"min": 0, "max": MAX_LATE_AFTER_MINUTES, "inputmode": "numeric"}
+        ),
+    )
+    present_min_percent = forms.IntegerField(
+        label="Present for at least (% of the session)",
+        required=False,
+        min_value=0,
+        max_value=100,
+        help_text="A student in a live class for less of it than this is marked absent; "
+        f"0 counts any visit. Leave empty for {DEFAULT_PRESENT_MIN_PERCENT}.",
+        error_messages={
+            "invalid": "Enter a whole percentage, like 50.",
+            "min_value": PRESENT_RANGE_ERROR,
+            "max_value": PRESENT_RANGE_ERROR,
+        },
+        widget=forms.NumberInput(attrs={"min": 0, "max": 100, "inputmode": "numeric"}),
+    )
+
     class Meta:
         model = Course
         fields = [
@@ -93,6 +136,9 @@ class CourseForm(forms.ModelForm):
             "capacity",
             "currency",
             "organisation",
+            "students_may_publish",
+            "late_after_minutes",
+            "present_min_percent",
         ]
         widgets = {
             "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -139,6 +185,14 @@ class CourseForm(forms.ModelForm):
         if len(text) > MARKDOWN_MAX_CHARS:
             raise markdown_length_error("A description", len(text))
         return text
+
+    def clean_late_after_minutes(self) -> int:
+        minutes = self.cleaned_data.get("late_after_minutes")
+        return DEFAULT_LATE_AFTER_MINUTES if minutes is None else minutes
+
+    def clean_present_min_percent(self) -> int:
+        percent = self.cleaned_data.get("present_min_percent")
+        return DEFAULT_PRESENT_MIN_PERCENT if percent is None else percent
 
     def clean_capacity(self) -> int | None:
         capacity = self.cleaned_data.get("capacity")

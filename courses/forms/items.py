@@ -11,8 +11,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from courses import live
 from courses.forms.courses import MARKDOWN_MAX_CHARS, markdown_length_error
-from courses.models import Course, CourseItem, ItemKind, LatePolicy
+from courses.models import Course, CourseItem, Delivery, ItemKind, LatePolicy
 from courses.validators import validate_meeting_url
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -209,13 +210,40 @@ class AssignmentForm(_WhenMixin, ItemForm):
         return {**super().item_fields(), "due_at": self.cleaned_data.get("due_at")}
 
 
+class DeliverySelect(forms.RadioSelect):
+    """Radio buttons where "Live on Lectern" can be shown, with its reason, but not chosen."""
+
+    live_disabled = False
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(name, value, *args, **kwargs)
+        if value == Delivery.LIVE and self.live_disabled:
+            option["attrs"]["disabled"] = True
+        return option
+
+
 class SessionForm(_WhenMixin, ItemForm):
+    """A session: when it starts, how long it lasts, and where it takes place.
+
+    "Live on Lectern" is offered only while the server has a LiveKit server
+    (`courses.live.available`); a session that is live already stays live when
+    edited, so losing the server never turns sessions into link-less ones.
+    A live session ignores the meeting link field and keeps any stored link.
+    """
+
     kind = ItemKind.SESSION
     body_label = "Description"
     when_field = "starts_at"
     date_label = "Date"
     time_label = "Start time"
 
+    delivery = forms.ChoiceField(
+        label="Where it takes place",
+        choices=Delivery.choices,
+        required=False,
+        initial=Delivery.EXTERNAL,
+        widget=DeliverySelect,
+    )
     duration_minutes = forms.IntegerField(
         label="Duration (minutes)", min_value=5, max_value=24 * 60, initial=60
     )
@@ -225,21 +253,44 @@ class SessionForm(_WhenMixin, ItemForm):
         max_length=500,
         assume_scheme="https",
         validators=[validate_meeting_url],
-        help_text="A Zoom, Google Meet or Microsoft Teams link. Students see it once enrolled.",
+        help_text="A Zoom, Google Meet or Microsoft Teams link, for a session held outside "
+        "Lectern. Students see it once enrolled.",
         widget=forms.URLInput(attrs={"placeholder": "https://meet.google.com/abc-defg-hij"}),
     )
 
     class Meta(ItemForm.Meta):
-        fields = ["title", "body", "duration_minutes", "meeting_url", "published"]
+        fields = ["title", "body", "delivery", "duration_minutes", "meeting_url", "published"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._set_up_when(self.zone)
+        self.live_available = live.available()
+        self.was_live = bool(self.instance.pk) and self.instance.delivery == Delivery.LIVE
+        # Shown beside the choice whenever live classes can't run here right now.
+        self.live_reason = "" if self.live_available else live.NOT_SET_UP
+        widget = self.fields["delivery"].widget
+        assert isinstance(widget, DeliverySelect)
+        widget.live_disabled = not self.live_offered
+
+    @property
+    def live_offered(self) -> bool:
+        return self.live_available or self.was_live
+
+    def clean_delivery(self) -> str:
+        # Nothing chosen keeps what the session has: a new one takes an external link.
+        delivery = self.cleaned_data.get("delivery") or self.instance.delivery or Delivery.EXTERNAL
+        if delivery == Delivery.LIVE and not self.live_offered:
+            raise ValidationError(live.NOT_SET_UP, code="live_unavailable")
+        return delivery
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         data["starts_at"] = self._clean_when(self.zone)
+        if data.get("delivery") == Delivery.LIVE:
+            # The link field is hidden for a live session: what it holds doesn't matter.
+            self.errors.pop("meeting_url", None)
+            data.pop("meeting_url", None)
         return data
 
     def item_fields(self) -> dict[str, Any]:

@@ -12,12 +12,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from courses.models import CalendarFeed, CourseItem, Enrollment, ItemKind, PersonalEvent
+from courses.models import (
+    CalendarFeed,
+    CourseItem,
+    Delivery,
+    Enrollment,
+    ItemKind,
+    PersonalEvent,
+)
 from courses.models.calendar import new_feed_token
 
 SESSION = "session"
@@ -41,6 +49,9 @@ _MEMBER_ITEM_PAGES: tuple[tuple[str, str], ...] = (
     ("courses:course", "course"),
     ("storefront:course", "course"),
 )
+
+# A live session's room, the place it takes place in.
+_LIVE_ROOM_PAGE = "live:room"
 
 
 @dataclass(frozen=True)
@@ -135,6 +146,20 @@ class _Links:
             return url
         return ""
 
+    def live_room(self, item_id: int) -> str:
+        """Return the absolute address of a live session's room: where people go to join.
+
+        Absolute with SITE_URL, as a calendar's location is read outside Lectern.
+        """
+        if self._exists.get(_LIVE_ROOM_PAGE) is False:
+            return ""
+        try:
+            path = reverse(_LIVE_ROOM_PAGE, args=[item_id])
+        except NoReverseMatch:
+            self._exists[_LIVE_ROOM_PAGE] = False
+            return ""
+        return f"{settings.SITE_URL}{path}"
+
 
 def course_url(slug: str, *, teacher: bool) -> str:
     """Return the main page of a course for its teacher or for a member ("" if none exists)."""
@@ -199,6 +224,7 @@ def _course_entries(
             "starts_at",
             "duration_minutes",
             "meeting_url",
+            "delivery",
             "course__slug",
             "course__title",
             "course__timezone",
@@ -231,7 +257,9 @@ def _course_entries(
                 kind=SESSION,
                 starts_at=item.starts_at,
                 ends_at=ends_at,
-                location=item.meeting_url,
+                location=links.live_room(item.pk)
+                if item.delivery == Delivery.LIVE
+                else item.meeting_url,
                 **common,
             )
         elif item.kind == ItemKind.ASSIGNMENT and item.due_at is not None:

@@ -1,4 +1,4 @@
-"""Template filters for submissions and grades."""
+"""Template filters for submissions, grades and recordings."""
 
 from django import template
 from django.utils.safestring import SafeString
@@ -12,3 +12,13 @@ register = template.Library()
 def markdown(text: str | None) -> SafeString:
     """Render a student's answer or a teacher's feedback as safe HTML."""
     return render_markdown(text or "")
+
+
+@register.filter
+def clock(seconds: int | None) -> str:
+    """Show a length in seconds as h:mm:ss ("1:02:05"); empty when unknown."""
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(max(int(seconds), 0), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.http import AuthedRequest
 from courses import access
 from courses.forms.attendance import AttendanceForm
-from courses.models import AttendanceStatus, CourseItem, ItemKind
+from courses.models import AttendanceStatus, CourseItem, Delivery, ItemKind
 from courses.services import attendance as services
 from courses.services import calendar as calendar_services
 
@@ -30,7 +30,11 @@ def _session_for_teacher(user: Any, slug: str, item_id: int) -> CourseItem:
 
 
 def _sheet_context(
-    item: CourseItem, form: AttendanceForm, saved: dict[int, str], **extra: Any
+    item: CourseItem,
+    form: AttendanceForm,
+    saved: dict[int, str],
+    marks: dict[int, services.Mark],
+    **extra: Any,
 ) -> dict[str, Any]:
     course = item.course
     sessions = services.sessions_of(course)
@@ -43,7 +47,12 @@ def _sheet_context(
         "course": course,
         "item": item,
         "form": form,
-        "rows": form.rows(),
+        "rows": [
+            (enrollment, field, marks.get(enrollment.student.pk))
+            for enrollment, field in form.rows()
+        ],
+        "live": item.delivery == Delivery.LIVE
+        or any(mark.live_minutes is not None for mark in marks.values()),
         "previous": sessions[index - 1] if index > 0 else None,
         "next": sessions[index + 1] if 0 <= index < len(sessions) - 1 else None,
         "counts": counts,
@@ -60,7 +69,8 @@ def attendance(request: AuthedRequest, slug: str, item_id: int) -> HttpResponse:
     """Mark who came to one session: a radio group per student, saved in one go."""
     item = _session_for_teacher(request.user, slug, item_id)
     enrollments = services.active_enrollments(item.course)
-    current = services.statuses_for(item)
+    marks = services.marks_for(item)
+    current = {student_id: mark.status for student_id, mark in marks.items()}
     template = "courses/attendance/sheet.html"
 
     fill = request.POST.get("fill", "") if request.method == "POST" else ""
@@ -71,7 +81,7 @@ def attendance(request: AuthedRequest, slug: str, item_id: int) -> HttpResponse:
             return HttpResponse("Unknown attendance status.", status=400, content_type="text/plain")
         filled = {e.student.pk: fill for e in enrollments}
         form = AttendanceForm(enrollments=enrollments, current=filled)
-        return render(request, template, _sheet_context(item, form, current, filled=True))
+        return render(request, template, _sheet_context(item, form, current, marks, filled=True))
 
     form = AttendanceForm(
         request.POST if request.method == "POST" else None,
@@ -80,7 +90,7 @@ def attendance(request: AuthedRequest, slug: str, item_id: int) -> HttpResponse:
     )
     if request.method == "POST":
         if not form.is_valid():
-            return render(request, template, _sheet_context(item, form, current), status=400)
+            return render(request, template, _sheet_context(item, form, current, marks), status=400)
         changed = services.record_attendance(
             item=item, marked_by=request.user, statuses=form.statuses()
         )
@@ -92,7 +102,7 @@ def attendance(request: AuthedRequest, slug: str, item_id: int) -> HttpResponse:
         else:
             messages.info(request, "Nothing changed: attendance was already up to date.")
         return redirect("courses:attendance", slug=slug, item_id=item.pk)
-    return render(request, template, _sheet_context(item, form, current))
+    return render(request, template, _sheet_context(item, form, current, marks))
 
 
 @login_required

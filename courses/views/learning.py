@@ -13,8 +13,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from core.http import AuthedRequest
 from core.markdown import render_markdown
-from courses import access, selectors
-from courses.models import CourseItem, ItemKind
+from courses import access, live, selectors
+from courses.models import CourseItem, Delivery, ItemKind
 from courses.services import enrolment as services
 from courses.services import work
 
@@ -109,6 +109,9 @@ def item(request: AuthedRequest, slug: str, item_id: int) -> HttpResponse:
     context: dict[str, Any] = {"submission": None}
     if enrollment is not None and item.kind == ItemKind.ASSIGNMENT:
         context |= work.submit_box_context(item=item, student=request.user)
+    now = timezone.now()
+    if item.kind == ItemKind.SESSION:
+        context |= _session_context(item, request.user, now)
     context |= {
         "course": item.course,
         "item": item,
@@ -116,9 +119,30 @@ def item(request: AuthedRequest, slug: str, item_id: int) -> HttpResponse:
         "is_preview": enrollment is None,
         "body_html": render_markdown(item.body),
         "viewer_tz": timezone.get_current_timezone_name(),
-        "now": timezone.now(),
+        "now": now,
     }
     return render(request, "courses/learning/item.html", context)
+
+
+def _session_context(item: CourseItem, viewer: Any, now: datetime) -> dict[str, Any]:
+    """Return what a session's page shows of its live room and recordings.
+
+    Recordings are listed whatever the session's delivery now is, so a session
+    switched to an external link keeps what was recorded while it was live.
+    """
+    context: dict[str, Any] = {"recordings": live.recordings_for(item, viewer)}
+    if item.delivery != Delivery.LIVE or item.starts_at is None:
+        return context
+    opens, closes = live.join_window(item)
+    state = "upcoming" if now < opens else "open" if now <= closes else "ended"
+    available = live.available()
+    return context | {
+        "room_opens": opens,
+        "room_closes": closes,
+        "room_state": state,
+        "live_available": available,
+        "live_reason": "" if available else live.NOT_SET_UP,
+    }
 
 
 @login_required

@@ -24,17 +24,24 @@ class RequeueTestCase(LecternTestCase):
         # Stored, but its task never ran (no on-commit callbacks executed).
         assert post_event(self.client, payload).status_code == 200
 
-    def test_it_leaves_a_fresh_event_to_its_own_task(self) -> None:
-        assert webhooks.due_event_ids() == []
-
-    def test_it_processes_an_event_whose_task_was_lost(self) -> None:
-        LiveKitEvent.objects.update(received_at=timezone.now() - timedelta(minutes=2))
+    def test_it_processes_an_event_whose_wake_up_was_lost(self) -> None:
+        assert webhooks.due_event_ids() == ["EV_1"]
 
         assert tasks.requeue_livekit_events_task() == 1
 
         assert LiveKitEvent.objects.get().status == LiveKitEvent.Status.DONE
         assert ParticipantInterval.objects.get().user == self.bob
         assert webhooks.due_event_ids() == []
+
+    def test_a_failed_event_waits_for_its_next_attempt(self) -> None:
+        LiveKitEvent.objects.update(
+            status=LiveKitEvent.Status.PENDING,
+            attempts=1,
+            next_attempt_at=timezone.now() + timedelta(minutes=1),
+        )
+
+        assert webhooks.due_event_ids() == []
+        assert webhooks.process("EV_1").status == "skipped"
 
     def test_it_takes_over_from_a_worker_that_vanished(self) -> None:
         LiveKitEvent.objects.update(

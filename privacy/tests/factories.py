@@ -54,7 +54,7 @@ from files import services as files
 from files.models import StoredFile
 from files.tests import files_kit
 from live import services as live
-from live.models import ParticipantInterval
+from live.models import ParticipantInterval, Participation, Recording
 from messaging import services as messaging
 from messaging.models import Message
 from notifications.models import CourseMute, DigestRun, Notification, NotificationPreference
@@ -471,6 +471,32 @@ def _participant_interval(user: User, world: World) -> object:
     )
 
 
+def _participation(user: User, world: World) -> object:
+    session = CourseItemFactory.create(course=world.taken_course(user), session=True)
+    return Participation.objects.create(
+        room=live.ensure_room(item=session),
+        user=user,
+        identity=live.identity_for(user),
+        first_joined_at=session.starts_at,
+        last_left_at=session.ends_at,
+        seconds=3000,
+    )
+
+
+def _recording(user: User, world: World) -> object:
+    session = CourseItemFactory.create(course=world.own_course(user), session=True)
+    room = live.ensure_room(item=session)
+    return Recording.objects.create(
+        room=room,
+        egress_id=f"EG_world_{user.pk}",
+        status=Recording.Status.READY,
+        started_by=user,
+        storage_key=f"recordings/{room.name}/world.mp4",
+        duration_seconds=3000,
+        size_bytes=1000,
+    )
+
+
 FACTORIES: dict[str, Factory] = {
     "accounts.User": _user,
     "privacy.DeletionRequest": _deletion_request,
@@ -516,6 +542,8 @@ FACTORIES: dict[str, Factory] = {
     "billing.FraudSignal": _fraud_signal,
     "billing.CardFailure": _card_failure,
     "live.ParticipantInterval": _participant_interval,
+    "live.Participation": _participation,
+    "live.Recording": _recording,
 }
 
 
