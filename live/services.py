@@ -25,7 +25,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from courses import access
 from courses.live import JOIN_EARLY as JOIN_EARLY  # the rule lives with the courses
 from courses.live import join_window as join_window
-from courses.models import CourseItem, Enrollment, ItemKind
+from courses.models import CourseItem, Delivery, Enrollment, ItemKind
 from live import client
 from live.models import LiveRoom
 
@@ -101,6 +101,8 @@ def join_grants(
     """
     if item.kind != ItemKind.SESSION or item.starts_at is None:
         raise JoinRefusedError("Only sessions have a live room.")
+    if item.delivery != Delivery.LIVE:
+        raise JoinRefusedError("This session takes place at its meeting link, not on Lectern.")
     course = item.course
     is_teacher = course.teacher_id == user.pk
     if not is_teacher:

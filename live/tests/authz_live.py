@@ -7,7 +7,7 @@ configured in the matrix, so her and bob's requests get as far as "not set up"
 
 from django.urls import reverse
 
-from courses.models import Enrollment
+from courses.models import Delivery, Enrollment
 from courses.tests.factories import CourseFactory, CourseItemFactory
 from tests.authz import (
     ANON,
@@ -32,7 +32,9 @@ def build(ctx: Context) -> None:
     alice, bob = ctx.people["alice"], ctx.people["bob"]
     course = CourseFactory.create(teacher=alice)
     Enrollment.objects.create(course=course, student=bob)
-    ctx.objects["live_session"] = CourseItemFactory.create(course=course, session=True)
+    ctx.objects["live_session"] = CourseItemFactory.create(
+        course=course, session=True, delivery=Delivery.LIVE
+    )
 
 
 ENTRIES: dict[str, Entry] = {

@@ -107,11 +107,15 @@ class GrantsTestCase(LecternTestCase):
 
     def test_a_student_gets_no_token_outside_the_window(self) -> None:
         early = CourseItemFactory.create(
-            course=self.course, session=True, starts_at=timezone.now() + timedelta(hours=2)
+            course=self.course,
+            session=True,
+            delivery=Delivery.LIVE,
+            starts_at=timezone.now() + timedelta(hours=2),
         )
         over = CourseItemFactory.create(
             course=self.course,
             session=True,
+            delivery=Delivery.LIVE,
             starts_at=timezone.now() - timedelta(hours=3),
             duration_minutes=60,
         )

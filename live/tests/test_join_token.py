@@ -7,7 +7,7 @@ from django.utils import timezone
 from livekit import api
 
 from accounts.models import User
-from courses.models import Course, CourseItem, Enrollment
+from courses.models import Course, CourseItem, Delivery, Enrollment
 from courses.tests.factories import CourseFactory, CourseItemFactory
 from live import services
 from live.models import LiveRoom
@@ -35,6 +35,7 @@ class JoinTokenTestCase(LecternTestCase):
         return CourseItemFactory.create(
             course=course or self.course,
             session=True,
+            delivery=Delivery.LIVE,
             starts_at=timezone.now() + starts_in,
             duration_minutes=duration,
         )
@@ -174,3 +175,22 @@ class JoinTokenTestCase(LecternTestCase):
         response = self.client.post(reverse("live:join_token", args=[10**20]))
 
         assert response.status_code == 404
+
+
+class ExternalSessionTokenTestCase(LecternTestCase):
+    @livekit_on
+    def test_a_session_at_a_meeting_link_has_no_live_room(self) -> None:
+        course = CourseFactory.create(teacher=self.alice)
+        Enrollment.objects.create(course=course, student=self.bob)
+        external = CourseItemFactory.create(
+            course=course, session=True, starts_at=timezone.now() + timedelta(minutes=5)
+        )
+        self.login(self.bob)
+
+        response = self.client.post(reverse("live:join_token", args=[external.pk]))
+
+        assert response.status_code == 403
+        assert response.json()["error"] == (
+            "This session takes place at its meeting link, not on Lectern."
+        )
+        assert not LiveRoom.objects.exists()
