@@ -1,5 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from live import webhooks
 from live.models import LiveKitEvent, LiveRoom, ParticipantInterval, Participation, Recording
 
 
@@ -14,15 +17,21 @@ class LiveRoomAdmin(admin.ModelAdmin):
 
 @admin.register(LiveKitEvent)
 class LiveKitEventAdmin(admin.ModelAdmin):
-    """The webhook log: every event once, its processing state and last error."""
+    """The webhook log: every event once, its processing state and last error; replayable."""
 
     list_display = ["event_id", "type", "room_name", "status", "attempts", "created_at"]
     list_filter = ["status", "type"]
     search_fields = ["event_id", "room_name"]
     readonly_fields = [f.name for f in LiveKitEvent._meta.fields]
+    actions = ["replay"]
 
     def has_add_permission(self, request: object) -> bool:
         return False
+
+    @admin.action(description="Process the selected events again")
+    def replay(self, request: HttpRequest, queryset: QuerySet[LiveKitEvent]) -> None:
+        count = webhooks.INBOX.replay(queryset.values_list("event_id", flat=True))
+        self.message_user(request, f"{count} event(s) queued again.", messages.SUCCESS)
 
 
 @admin.register(ParticipantInterval)
