@@ -34,6 +34,10 @@ help:
 
 # --- Installing -----------------------------------------------------------------
 
+# The front-end libraries pages load from our own origin (scripts/vendor-static copies them).
+# Defined before the rule that needs them: make reads a rule's prerequisites as it meets it.
+VENDORED := static/vendor/htmx.min.js static/vendor/livekit-client.umd.js
+
 setup install: python-env $(VENDORED)
 
 # uv is quick when nothing changed, so the environment is synced on every call.
@@ -50,9 +54,6 @@ node_modules/.package-lock.json: package.json $(wildcard package-lock.json)
 	@if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; \
 	else npm install --no-audit --no-fund; fi
 	@touch $@
-
-# The front-end libraries pages load from our own origin (scripts/vendor-static copies them).
-VENDORED := static/vendor/htmx.min.js static/vendor/livekit-client.umd.js
 
 $(VENDORED) &: node_modules/.package-lock.json scripts/vendor-static
 	@scripts/vendor-static
