@@ -34,6 +34,8 @@ class RecordingLink:
     url: str
     duration_seconds: int | None
     size_bytes: int | None
+    # Where the teacher deletes it (a POST); empty for everyone else.
+    delete_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
@@ -85,12 +86,14 @@ def links_for(item: CourseItem, viewer: Any) -> list[course_live.RecordingLink]:
     recordings = Recording.objects.filter(room__item=item, status=Recording.Status.READY).order_by(
         "started_at", "created_at", "pk"
     )
+    is_teacher = item.course.teacher_id == viewer.pk
     return [
         course_live.RecordingLink(
             title=_title(number, recording),
             url=reverse("live:recording", args=[recording.pk]),
             duration_seconds=recording.duration_seconds,
             size_bytes=recording.size_bytes,
+            delete_url=reverse("live:recording_delete", args=[recording.pk]) if is_teacher else "",
         )
         for number, recording in enumerate(recordings, start=1)
     ]
@@ -110,6 +113,22 @@ def get_recording_for_viewer(viewer: Any, recording_id: int) -> Recording:
     )
     if recording is None or not may_watch(recording.room.item, viewer):
         raise Http404
+    return recording
+
+
+def delete(*, teacher: Any, recording_id: int) -> Recording:
+    """Delete one of `teacher`'s recordings; its file goes once that commits (`forget_file`).
+
+    Only a finished one: a recording still being written would land in storage
+    after its row is gone. Any other is a 404.
+    """
+    recording = get_object_or_404(
+        Recording.objects.select_related("room__item__course"),
+        pk=recording_id,
+        room__item__course__teacher=teacher,
+        status__in=[Status.READY, Status.FAILED],
+    )
+    recording.delete()
     return recording
 
 

@@ -16,4 +16,9 @@ urlpatterns = [
     path("<int:item_id>/recording/start/", controls.recording_start, name="recording_start"),
     path("<int:item_id>/recording/stop/", controls.recording_stop, name="recording_stop"),
     path("recordings/<int:recording_id>/", controls.recording, name="recording"),
+    path(
+        "recordings/<int:recording_id>/delete/",
+        controls.recording_delete,
+        name="recording_delete",
+    ),
 ]

@@ -1,7 +1,7 @@
 """Authorization-matrix entries for the teacher's live controls and the recordings' view.
 
 alice teaches a course with a live session in bob's enrolment, and a ready
-recording of it. LiveKit is not configured in the matrix, so alice's controls
+recording of it (which alice may delete). LiveKit is not configured in the matrix, so alice's controls
 get as far as "not set up" (503) and nothing is sent anywhere; bob is refused
 (403); everyone else is told the session doesn't exist. No recordings' bucket
 is configured either: alice and bob reach "not set up" on the recording,
@@ -107,5 +107,25 @@ ENTRIES: dict[str, Entry] = {
             STAFF: NOT_ALLOWED,
         },
         url=lambda ctx: reverse("live:recording", args=[ctx.objects["live_recording"].pk]),
+    ),
+    "live:recording_delete": Entry(
+        get=_POST_ONLY,
+        post={
+            ANON: TO_LOGIN,
+            STUDENT: NOT_FOUND,
+            OTHER: NOT_FOUND,
+            OWNER: lambda ctx: Outcome(
+                302,
+                reverse(
+                    "courses:item",
+                    args=[
+                        ctx.objects["live_controls_session"].course.slug,
+                        ctx.objects["live_controls_session"].pk,
+                    ],
+                ),
+            ),
+            STAFF: NOT_FOUND,
+        },
+        url=lambda ctx: reverse("live:recording_delete", args=[ctx.objects["live_recording"].pk]),
     ),
 }

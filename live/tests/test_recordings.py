@@ -413,3 +413,36 @@ class WatchingTests(RecordingTestCase):
         Recording.objects.update(created_at=timezone.now() - timedelta(days=3000))
 
         assert sweep_rule(registry.entries["live.Recording"]).rows == 0
+
+    def test_the_teacher_deletes_a_recording_and_its_file(self) -> None:
+        item_page = reverse("courses:item", args=[self.course.slug, self.session.pk])
+        page = self.new_client(self.alice).get(item_page).content.decode()
+        delete_url = reverse("live:recording_delete", args=[self.ready.pk])
+        assert f'action="{delete_url}"' in page
+        assert delete_url not in self.new_client(self.bob).get(item_page).content.decode()
+
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.new_client(self.alice).post(delete_url)
+
+        assert response.status_code == 302
+        assert response["Location"] == item_page
+        assert not Recording.objects.exists()
+        assert self.keys() == []
+
+    def test_nobody_else_deletes_a_recording_nor_one_still_being_written(self) -> None:
+        running = self.recording("EG_2", status=Recording.Status.RECORDING)
+        delete = lambda user, rec: self.new_client(user).post(  # noqa: E731
+            reverse("live:recording_delete", args=[rec.pk])
+        )
+
+        for person in (self.bob, self.dave, self.staff):
+            assert delete(person, self.ready).status_code == 404
+        assert delete(self.alice, running).status_code == 404
+        assert (
+            self.new_client(self.alice)
+            .get(reverse("live:recording_delete", args=[self.ready.pk]))
+            .status_code
+            == 405
+        )
+        assert Recording.objects.count() == 2
+        assert self.keys() == [self.ready.storage_key]

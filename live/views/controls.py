@@ -12,11 +12,12 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST, require_safe
 
 from courses import access
@@ -133,3 +134,13 @@ def recording(request: HttpRequest, recording_id: int) -> HttpResponseBase:
     # The signed URL expires within a minute: never keep the redirect.
     redirect["Cache-Control"] = "no-store"
     return redirect
+
+
+@login_required
+@require_POST
+def recording_delete(request: HttpRequest, recording_id: int) -> HttpResponse:
+    """The teacher deletes a finished recording; they are taken back to its session."""
+    deleted = recordings.delete(teacher=request.user, recording_id=recording_id)
+    messages.success(request, "Recording deleted. Its file is removed from storage too.")
+    item = deleted.room.item
+    return redirect("courses:item", slug=item.course.slug, item_id=item.pk)
