@@ -1,11 +1,11 @@
-"""Authorization-matrix entries for the teacher's live controls and the recordings' view.
+"""Authorization-matrix entries for the teacher's live controls and the recordings' views.
 
 alice teaches a course with a live session in bob's enrolment, and a ready
-recording of it (which alice may delete). LiveKit is not configured in the matrix, so alice's controls
-get as far as "not set up" (503) and nothing is sent anywhere; bob is refused
-(403); everyone else is told the session doesn't exist. No recordings' bucket
-is configured either: alice and bob reach "not set up" on the recording,
-everyone else is told it doesn't exist.
+recording of it, which only she may delete. LiveKit is not configured in the
+matrix, so alice's controls get as far as "not set up" (503) and nothing is
+sent anywhere; bob is refused (403); everyone else is told the session
+doesn't exist. No recordings' bucket is configured either: alice and bob
+reach "not set up" on the recording, everyone else is told it doesn't exist.
 """
 
 from django.urls import reverse
