@@ -15,6 +15,7 @@ this handler's own path.
 """
 
 from collections.abc import Callable
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.handlers.exception import convert_exception_to_response
@@ -36,13 +37,15 @@ class Handler(WSGIHandler):
         for name in WEBHOOKS:
             path = reverse(name)
             view = resolve(path).func
-            self.webhooks[path] = RequestIdMiddleware(convert_exception_to_response(view))
+            # The webhook views are plain synchronous views: they answer an HttpResponse.
+            answer = cast(View, convert_exception_to_response(view))
+            self.webhooks[path] = RequestIdMiddleware(answer)
 
-    def get_response(self, request: HttpRequest) -> HttpResponse:
+    def get_response(self, request: HttpRequest) -> Any:
         webhook = self.webhooks.get(request.path_info) if request.method == "POST" else None
         if webhook is None:
             return super().get_response(request)
         set_urlconf(settings.ROOT_URLCONF)
-        response = webhook(request)
+        response: Any = webhook(request)
         response._resource_closers.append(request.close)
         return response

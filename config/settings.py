@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "messaging",
     "billing",
     "live",
+    "ai",
 ]
 
 MIDDLEWARE = [
@@ -220,6 +221,20 @@ if LIVEKIT_API_SECRET and len(LIVEKIT_API_SECRET.encode()) < 32:
     raise ImproperlyConfigured("LIVEKIT_API_SECRET must be at least 32 bytes long.")
 # Minutes after a session's end during which its room may still be joined.
 LIVE_JOIN_GRACE_MINUTES = env_int("LIVE_JOIN_GRACE_MINUTES", 30)
+
+# --- Course AI (any OpenAI-compatible endpoint) -----------------------------
+# Without AI_BASE_URL and AI_MODEL the AI features are off. AI_API_KEY may stay empty for a
+# local server that asks for none (Ollama, llama.cpp). Only these settings switch AI on: the
+# SDK's own environment variables (OPENAI_API_KEY, OPENAI_BASE_URL) are never read.
+AI_BASE_URL = env_str("AI_BASE_URL", "").rstrip("/")
+AI_API_KEY = env_str("AI_API_KEY", "")
+AI_MODEL = env_str("AI_MODEL", "")
+if AI_BASE_URL and not AI_BASE_URL.endswith("/v1"):
+    raise ImproperlyConfigured(
+        "AI_BASE_URL must end in /v1, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1."
+    )
+# The longest one AI request may take, in seconds, from sending it to the last word of the answer.
+AI_TIMEOUT_SECONDS = env_int("AI_TIMEOUT_SECONDS", 30)
 
 # --- Fraud signals ----------------------------------------------------------
 # Rules raise a signal on a teacher account for staff to review (admin → Fraud signals).

@@ -74,6 +74,15 @@ SUBPROCESSORS: tuple[Subprocessor, ...] = (
         detail=lambda: urlsplit(settings.LIVEKIT_URL).hostname or "",
     ),
     Subprocessor(
+        name="AI service (OpenAI-compatible endpoint)",
+        service="Course AI: drafts for teachers, the course assistant and page summaries",
+        receives="What you ask or write when you use an AI feature, with the course material "
+        "it is about; only after you turn AI features on in Settings → Privacy",
+        why="Writing the AI answers you ask for",
+        enabled=lambda: bool(settings.AI_BASE_URL and settings.AI_MODEL),
+        detail=lambda: urlsplit(settings.AI_BASE_URL).hostname or "",
+    ),
+    Subprocessor(
         name="Sentry",
         service="Error tracking",
         receives="Technical details of a request that failed (the page, the error and the "

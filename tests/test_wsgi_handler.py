@@ -3,7 +3,7 @@
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from django.core import signals
 from django.db import close_old_connections
@@ -37,9 +37,9 @@ def _call(handler: Handler, environ: dict[str, Any]) -> tuple[int, dict[str, str
         answer["status"], answer["headers"] = int(status.split()[0]), dict(headers)
 
     with _connections_kept():
-        chunks = handler(environ, start_response)
+        chunks: Any = handler(environ, cast(Any, start_response))
         body = b"".join(chunks)
-        chunks.close()  # type: ignore[attr-defined]
+        chunks.close()
     return answer["status"], answer["headers"], body
 
 

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from ai.models import AiConsent, AiRequest, AiUsageMonth
 from billing.models import (
     ActiveStudent,
     BillingCustomer,
@@ -497,6 +498,35 @@ def _recording(user: User, world: World) -> object:
     )
 
 
+def _ai_request(user: User, world: World) -> object:
+    course = world.taken_course(user)
+    return AiRequest.objects.create(
+        user=user,
+        course=course,
+        teacher=course.teacher,
+        action=AiRequest.Action.ASSISTANT,
+        context_item_ids=[1, 2],
+        prompt_tokens=900,
+        completion_tokens=300,
+        units=2,
+        model="world-model",
+        latency_ms=800,
+        outcome=AiRequest.Outcome.OK,
+    )
+
+
+def _ai_usage_month(user: User, world: World) -> object:
+    return AiUsageMonth.objects.create(
+        teacher=user, month=timezone.now().date().replace(day=1), units=7
+    )
+
+
+def _ai_consent(user: User, world: World) -> object:
+    return AiConsent.objects.create(
+        user=user, given=True, given_at=timezone.now(), endpoint_host="ai.example.org"
+    )
+
+
 FACTORIES: dict[str, Factory] = {
     "accounts.User": _user,
     "privacy.DeletionRequest": _deletion_request,
@@ -544,6 +574,9 @@ FACTORIES: dict[str, Factory] = {
     "live.ParticipantInterval": _participant_interval,
     "live.Participation": _participation,
     "live.Recording": _recording,
+    "ai.AiRequest": _ai_request,
+    "ai.AiUsageMonth": _ai_usage_month,
+    "ai.AiConsent": _ai_consent,
 }
 
 

@@ -1,4 +1,4 @@
-"""Settings → Privacy consents: notification email and read receipts."""
+"""Settings → Privacy consents: notification email, read receipts and AI features."""
 
 import datetime as dt
 
@@ -21,7 +21,11 @@ class ConsentsTest(LecternTestCase):
         self.bob.save(update_fields=["send_read_receipts"])
         self.login(self.bob)
         form = self.client.get(DASHBOARD).context["consents"]
-        assert form.initial == {"email_notifications": True, "send_read_receipts": False}
+        assert form.initial == {
+            "ai_features": False,
+            "email_notifications": True,
+            "send_read_receipts": False,
+        }
 
     def test_it_turns_notification_email_off(self) -> None:
         self.login(self.bob)
