@@ -11,11 +11,12 @@ external links only:
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
-from courses.models import CourseItem
+if TYPE_CHECKING:  # the live app plugs in from its AppConfig, before models may be imported
+    from courses.models import CourseItem
 
 # What a teacher reads where "Live on Lectern" can't be offered.
 NOT_SET_UP = (
@@ -41,7 +42,7 @@ class RecordingLink:
 @dataclass(frozen=True)
 class _Provider:
     available: Callable[[], bool]
-    recordings_for: Callable[[CourseItem, Any], list[RecordingLink]]
+    recordings_for: Callable[["CourseItem", Any], list[RecordingLink]]
 
 
 _providers: list[_Provider] = []
@@ -50,7 +51,7 @@ _providers: list[_Provider] = []
 def provide(
     *,
     available: Callable[[], bool],
-    recordings_for: Callable[[CourseItem, Any], list[RecordingLink]],
+    recordings_for: Callable[["CourseItem", Any], list[RecordingLink]],
 ) -> None:
     """Plug in the live app: whether it is set up, and a session's recordings for a viewer."""
     _providers[:] = [_Provider(available, recordings_for)]
@@ -61,12 +62,12 @@ def available() -> bool:
     return bool(_providers) and _providers[0].available()
 
 
-def recordings_for(item: CourseItem, viewer: Any) -> list[RecordingLink]:
+def recordings_for(item: "CourseItem", viewer: Any) -> list[RecordingLink]:
     """Return the recordings of `item` that `viewer` may watch (none without the live app)."""
     return _providers[0].recordings_for(item, viewer) if _providers else []
 
 
-def join_window(item: CourseItem) -> tuple[datetime, datetime]:
+def join_window(item: "CourseItem") -> tuple[datetime, datetime]:
     """Return when a session's room opens and closes for joining.
 
     It opens `JOIN_EARLY` before the start and closes `LIVE_JOIN_GRACE_MINUTES`
