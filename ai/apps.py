@@ -9,7 +9,7 @@ class AiConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: app modules may load models only once the registry is.
-        from ai import services
+        from ai import client, services
 
         # Billing sits below this app: the plan page counts AI units through its meter hook.
-        metering.provide("ai", services.units_since)
+        metering.provide("ai", services.units_since, available=client.configured)

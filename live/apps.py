@@ -17,7 +17,7 @@ class LiveConfig(AppConfig):
         # Courses and billing sit below this app: they learn about live classes through
         # their hooks (sessions' availability and recordings; the plan's live minutes).
         course_live.provide(available=client.configured, recordings_for=recordings.links_for)
-        metering.provide("live", attendance.minutes_since)
+        metering.provide("live", attendance.minutes_since, available=client.configured)
         # A recording's file goes with its row, however the row goes (a course's deletion too).
         post_delete.connect(
             recordings.forget_file, sender=Recording, dispatch_uid="live.recordings.forget_file"

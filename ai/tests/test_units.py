@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.test import override_settings
 from django.urls import reverse
 
 from ai import client, services
@@ -73,6 +74,7 @@ class UnitsTests(PlanTestCase):
         months = dict(AiUsageMonth.objects.values_list("month", "units"))
         assert {m.isoformat(): u for m, u in months.items()} == {"2026-03-01": 50, "2026-04-01": 1}
 
+    @override_settings(AI_BASE_URL="http://127.0.0.1:9/v1", AI_MODEL="local-model")
     def test_the_plan_page_shows_the_units_used(self) -> None:
         services.record(action="recap", outcome=OK, teacher=self.alice, completion=answer(3500, 0))
 
@@ -82,3 +84,12 @@ class UnitsTests(PlanTestCase):
         usage = " ".join(html[start : html.index("</li>", start)].split())
         assert "4 of 50" in usage, usage
         assert "Resets on the first of each month" in usage
+
+
+class PlanPageWithoutAiTests(PlanTestCase):
+    def test_the_plan_page_says_ai_is_off_on_this_server(self) -> None:
+        html = self.login(self.alice).get(reverse("billing:plan")).content.decode()
+
+        start = html.index('id="usage-ai"')
+        usage = " ".join(html[start : html.index("</li>", start)].split())
+        assert "AI features aren&#x27;t available on this server yet" in usage, usage

@@ -10,10 +10,12 @@ from billing.tests.plan_kit import PlanTestCase
 from courses.tests.factories import CourseFactory, CourseItemFactory
 from live import services
 from live.models import Participation
+from live.tests.kit import livekit_on
 
 PLAN = reverse("billing:plan")
 
 
+@livekit_on
 class PlanMinutesTests(PlanTestCase):
     def setUp(self) -> None:
         super().setUp()
