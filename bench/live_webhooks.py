@@ -33,7 +33,6 @@ import os
 import secrets
 import shutil
 import signal
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -56,6 +55,7 @@ from bench.webhooks import (
     Delivery,
     _wrk,
     paired_ratios,
+    print_rates,
     purge_queue,
     queued_tasks,
     sent_ids,
@@ -63,7 +63,6 @@ from bench.webhooks import (
     write_pool,
 )
 
-TARGET_RATIO = 0.50
 WEBHOOK_PATH = "/live/webhooks/livekit/"
 KEY = "APIbenchlive"
 # LiveKit signs webhooks as it does tokens: a JWT in the Authorization header.
@@ -251,19 +250,7 @@ def measure(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _print(summary: dict[str, Any]) -> None:
-    print(f"{'':12}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'errors':>8}")
-    for name in ("bare_post", "ingest"):
-        s = summary[name]
-        print(f"{name:12}{s['rps']:>10}{s['p50_ms']:>10}{s['p95_ms']:>10}{s['errors']:>8}")
-    ratio = summary["ratio"]
-    verdict = "meets" if ratio >= TARGET_RATIO else "MISSES"
-    print(f"LiveKit ingest / bare POST = {ratio:.2f} ({verdict} the {TARGET_RATIO:.2f} target)")
-    rounds = summary["round_ratios"]
-    print(
-        "round by round: "
-        + " ".join(f"{r:.2f}" for r in rounds)
-        + f" (median {statistics.median(rounds):.2f})"
-    )
+    print_rates(summary, "LiveKit ingest")
     s = summary["stored"]
     print(
         f"{s['posts_sent']} POSTs, {s['unique_events_sent']} events: {s['rows']} rows, "

@@ -388,20 +388,25 @@ def measure_ingest(env: dict[str, str], args: argparse.Namespace) -> dict[str, A
     return summary
 
 
-def _print_ingest(summary: dict[str, Any]) -> None:
+def print_rates(summary: dict[str, Any], label: str) -> None:
+    """Print both URLs' rates, the ratio against the target and each round's ratio."""
     print(f"{'':12}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'errors':>8}")
     for name in ("bare_post", "ingest"):
         s = summary[name]
         print(f"{name:12}{s['rps']:>10}{s['p50_ms']:>10}{s['p95_ms']:>10}{s['errors']:>8}")
     ratio = summary["ratio"]
     verdict = "meets" if ratio >= TARGET_RATIO else "MISSES"
-    print(f"ingest / bare POST = {ratio:.2f} ({verdict} the {TARGET_RATIO:.2f} target)")
+    print(f"{label} / bare POST = {ratio:.2f} ({verdict} the {TARGET_RATIO:.2f} target)")
     rounds = summary["round_ratios"]
     print(
         "round by round: "
         + " ".join(f"{r:.2f}" for r in rounds)
         + f" (median {statistics.median(rounds):.2f})"
     )
+
+
+def _print_ingest(summary: dict[str, Any]) -> None:
+    print_rates(summary, "ingest")
     s = summary["stored"]
     print(
         f"{s['posts_sent']} POSTs, {s['unique_events_sent']} events "
