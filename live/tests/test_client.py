@@ -1,12 +1,19 @@
 """Calls to LiveKit's server API, against the local stand-in at the HTTP edge."""
 
-from datetime import UTC, datetime
+import base64
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
 
+import jwt
 import pytest
 from django.test import SimpleTestCase, override_settings
+from google.protobuf.json_format import MessageToDict
+from livekit import api
 
 from live import client
 from live.tests import fake_livekit
+from live.tests.kit import KEY, SECRET, event, livekit_on, sign
 
 
 class ServerApiTestCase(SimpleTestCase):
@@ -115,3 +122,65 @@ def test_serve_points_the_settings_at_the_stand_in() -> None:
     with fake_livekit.serve() as livekit:
         livekit.join("r", "u1-x")
         assert [p["identity"] for p in client.list_participants("r")] == ["u1-x"]
+
+
+@livekit_on
+class WebhookVerificationTestCase(SimpleTestCase):
+    """`receive_webhook` accepts a delivery exactly when the SDK's own receiver does."""
+
+    def deliveries(self) -> dict[str, tuple[str, str]]:
+        body = json.dumps(event("participant_joined", "EV_1", room="r", at=1_796_000_000))
+        room_started = json.dumps(event("room_started", "EV_2", room="r", at=1_796_000_000))
+        digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+        expired = (
+            api.AccessToken(KEY, SECRET).with_sha256(digest).with_ttl(timedelta(minutes=-5))
+        )
+        no_exp = jwt.encode({"iss": KEY, "sha256": digest}, SECRET, algorithm="HS256")
+        return {
+            "signed": (body, sign(body)),
+            "another event": (room_started, sign(room_started)),
+            "wrong secret": (body, sign(body, secret="another-secret-of-well-over-32-bytes!!")),
+            "wrong key": (body, sign(body, key="APIsomeoneelse")),
+            "tampered body": (body.replace("EV_1", "EV_9"), sign(body)),
+            "expired token": (body, expired.to_jwt()),
+            "token without expiry": (body, no_exp),
+            "token without a body hash": (body, api.AccessToken(KEY, SECRET).to_jwt()),
+            "hash of garbage": (body, api.AccessToken(KEY, SECRET).with_sha256("%%%").to_jwt()),
+            "no header": (body, ""),
+            "garbled header": (body, "Bearer x.y.z"),
+            "signed, not JSON": ("not json", sign("not json")),
+        }
+
+    def test_it_agrees_with_the_sdks_receiver_on_every_delivery(self) -> None:
+        receiver = api.WebhookReceiver(api.TokenVerifier(KEY, SECRET))
+        for name, (body, header) in self.deliveries().items():
+            with self.subTest(name):
+                try:
+                    expected = MessageToDict(receiver.receive(body, header))
+                except Exception:
+                    expected = None
+                try:
+                    got = client.receive_webhook(body, header)
+                except client.BadWebhookError:
+                    got = None
+                if expected is None:
+                    assert got is None
+                else:
+                    assert got is not None
+                    assert {key: got.get(key) for key in expected} == expected
+
+    def test_the_signed_delivery_is_the_one_that_passes(self) -> None:
+        accepted = [
+            name
+            for name, (body, header) in self.deliveries().items()
+            if self._accepts(body, header)
+        ]
+
+        assert accepted == ["signed", "another event"]
+
+    def _accepts(self, body: str, header: str) -> bool:
+        try:
+            client.receive_webhook(body, header)
+        except client.BadWebhookError:
+            return False
+        return True
