@@ -132,9 +132,7 @@ class WebhookVerificationTestCase(SimpleTestCase):
         body = json.dumps(event("participant_joined", "EV_1", room="r", at=1_796_000_000))
         room_started = json.dumps(event("room_started", "EV_2", room="r", at=1_796_000_000))
         digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
-        expired = (
-            api.AccessToken(KEY, SECRET).with_sha256(digest).with_ttl(timedelta(minutes=-5))
-        )
+        expired = api.AccessToken(KEY, SECRET).with_sha256(digest).with_ttl(timedelta(minutes=-5))
         no_exp = jwt.encode({"iss": KEY, "sha256": digest}, SECRET, algorithm="HS256")
         return {
             "signed": (body, sign(body)),
