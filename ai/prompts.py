@@ -104,3 +104,29 @@ def parse_citations(answer: str, context: Sequence[ContextItem]) -> list[Context
             if item is not None and item not in cited:
                 cited.append(item)
     return cited
+
+
+def cited_numbers(answer: str) -> list[int]:
+    """Return the numbers `answer` cites as [n] or [n, m], in order of first citation."""
+    numbers: list[int] = []
+    for group in _CITATION_GROUP.finditer(answer):
+        for number in group.group(1).split(","):
+            if int(number) not in numbers:
+                numbers.append(int(number))
+    return numbers
+
+
+def link_citations(answer: str, urls: dict[int, str]) -> str:
+    """Return `answer` (Markdown) with each citation [n] of a known item made a link to it.
+
+    "[1, 3]" becomes "[[1]](url1) [[3]](url3)"; numbers no item has stay plain text.
+    """
+
+    def link(group: re.Match[str]) -> str:
+        numbers = [int(number) for number in group.group(1).split(",")]
+        return " ".join(
+            f"[\\[{number}\\]]({urls[number]})" if number in urls else f"\\[{number}\\]"
+            for number in numbers
+        )
+
+    return _CITATION_GROUP.sub(link, answer)

@@ -23,6 +23,7 @@ size: one to check a student's enrolment, one to rank.
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,6 +130,34 @@ def context_for(
     else:
         ranked = _ranked_by_word_match(items, words, budget_chars)
     return _fit(course, ranked, budget_chars)
+
+
+def chosen_context(
+    *,
+    course: Course,
+    viewer: Any,
+    item_ids: Sequence[int],
+    budget_tokens: int,
+    include_drafts: bool = False,
+) -> list[ContextItem]:
+    """Return the items `item_ids` of `course` that `viewer` may see, in the order given.
+
+    For actions about particular items ("explain this", questions from chosen
+    materials): the same visibility rules and token budget as `context_for`,
+    no ranking. Ids of items the viewer may not see are dropped silently.
+    """
+    if budget_tokens <= 0:
+        raise ValueError("budget_tokens must be positive.")
+    budget_chars = budget_tokens * CHARS_PER_TOKEN
+    wanted = list(dict.fromkeys(int(pk) for pk in item_ids))[:MAX_ITEMS]
+    rows = {
+        row[0]: row
+        for row in _visible_items(course, viewer, include_drafts)
+        .filter(pk__in=wanted)
+        .annotate(excerpt=Left("body", budget_chars))
+        .values_list("pk", "title", "kind", "excerpt")
+    }
+    return _fit(course, [rows[pk] for pk in wanted if pk in rows], budget_chars)
 
 
 def _visible_items(course: Course, viewer: Any, include_drafts: bool) -> QuerySet[CourseItem]:

@@ -101,18 +101,27 @@ def record(
     user: Any = None,
     teacher: Any = None,
     course: Any = None,
+    user_id: int | None = None,
+    teacher_id: int | None = None,
+    course_id: int | None = None,
     context_item_ids: list[int] | None = None,
     completion: client.Completion | None = None,
     error: str = "",
 ) -> AiRequest:
-    """Log one AI request; an answered one also adds its units to the teacher's month."""
+    """Log one AI request; an answered one also adds its units to the teacher's month.
+
+    Who asked, whose units and the course come as objects or, from a task, as ids.
+    """
+    user_id = user.pk if user is not None else user_id
+    teacher_id = teacher.pk if teacher is not None else teacher_id
+    course_id = course.pk if course is not None else course_id
     ok = outcome == AiRequest.Outcome.OK
     units = units_for(completion.prompt_tokens, completion.completion_tokens) if completion else 0
     with transaction.atomic():
         logged = AiRequest.objects.create(
-            user=user,
-            teacher=teacher,
-            course=course,
+            user_id=user_id,
+            teacher_id=teacher_id,
+            course_id=course_id,
             action=action,
             outcome=outcome,
             context_item_ids=[int(i) for i in context_item_ids or []],
@@ -123,14 +132,14 @@ def record(
             latency_ms=completion.latency_ms if completion else 0,
             error=error[:300],
         )
-        if ok and units and teacher is not None:
-            _add_units(teacher, units, month_of(logged.created_at))
+        if ok and units and teacher_id is not None:
+            _add_units(teacher_id, units, month_of(logged.created_at))
     return logged
 
 
-def _add_units(teacher: Any, units: int, month: date) -> None:
+def _add_units(teacher_id: int, units: int, month: date) -> None:
     # Insert first, then add in the database: two requests finishing together both count.
-    row, _ = AiUsageMonth.objects.get_or_create(teacher_id=teacher.pk, month=month)
+    row, _ = AiUsageMonth.objects.get_or_create(teacher_id=teacher_id, month=month)
     AiUsageMonth.objects.filter(pk=row.pk).update(units=F("units") + units)
 
 

@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("courses.urls")),
     path("", include("notifications.urls")),
     path("live/", include("live.urls")),
+    path("ai/", include("ai.urls")),
     *policy_urlpatterns,
     path("admin/", admin.site.urls),
 ]

@@ -6,6 +6,8 @@ with no choices when `stream_options.include_usage` is set). Every request
 body is recorded in `requests`. `fail_with` scripts the next answers:
 "500", "429", "slow" (nothing for longer than any test deadline) and
 "drop" (a streamed answer cut off after its first chunk).
+
+    fake = serve_for(self)   # in a TestCase: started, AI_* pointed at it, undone after
 """
 
 import json
@@ -13,6 +15,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from django.test import SimpleTestCase, override_settings
 
 MODEL = "fake-model"
 
@@ -27,6 +31,8 @@ class FakeOpenAI:
         self.report_usage = True
         self.fail_with = ""
         self.slow_seconds = 3.0
+        # A pause before each streamed word after the first, to watch an answer being written.
+        self.word_seconds = 0.0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -113,6 +119,8 @@ class FakeOpenAI:
                 words = fake.answer.split(" ")
                 for n, word in enumerate(words):
                     text = word if n == 0 else " " + word
+                    if n and fake.word_seconds:
+                        time.sleep(fake.word_seconds)
                     self._event(
                         {
                             "id": "chatcmpl-1",
@@ -144,3 +152,18 @@ class FakeOpenAI:
                 self.wfile.flush()
 
         return Handler
+
+
+def serve_for(test: SimpleTestCase, *, timeout_seconds: int = 5) -> FakeOpenAI:
+    """Start a stand-in for `test`, point AI_* at it, and undo both when the test ends."""
+    fake = FakeOpenAI().start()
+    test.addCleanup(fake.stop)
+    overrides = override_settings(
+        AI_BASE_URL=fake.base_url,
+        AI_API_KEY="sk-test",
+        AI_MODEL="small",
+        AI_TIMEOUT_SECONDS=timeout_seconds,
+    )
+    overrides.enable()
+    test.addCleanup(overrides.disable)
+    return fake

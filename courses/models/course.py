@@ -118,6 +118,16 @@ class Course(models.Model):
         validators=[MaxValueValidator(100)],
         help_text=_("A student in the room for less of the session than this is marked absent."),
     )
+    # Course AI
+    ai_assistant = models.BooleanField(
+        _("course assistant for students"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "Students who turn on AI features may ask questions answered from this course's "
+            "published items, with links to the items used."
+        ),
+    )
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
