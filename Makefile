@@ -87,7 +87,7 @@ run: seed
 
 worker: install
 	@[ -n "$$REDIS_URL" ] || { echo "Set REDIS_URL: without it tasks already run inline."; exit 1; }
-	DEBUG=$(DEBUG) $(VENV)/bin/celery -A config worker --loglevel=INFO
+	DEBUG=$(DEBUG) $(VENV)/bin/celery -A config worker --queues=celery,ai --loglevel=INFO
 
 beat: install
 	@[ -n "$$REDIS_URL" ] || { echo "Set REDIS_URL: without it there is no queue to schedule onto."; exit 1; }
