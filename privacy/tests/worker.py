@@ -103,11 +103,25 @@ class Worker:
                 self.process.wait()
 
 
-def start_worker(folder: Path, *, database: str, ready_timeout: float = 30) -> Worker:
-    """Start a worker whose settings point at `database`; return once it takes tasks."""
+def start_worker(
+    folder: Path,
+    *,
+    database: str,
+    ready_timeout: float = 30,
+    queues: str = "celery",
+    pool: str = "prefork",
+    concurrency: int = 1,
+    extra_settings: str = "",
+) -> Worker:
+    """Start a worker whose settings point at `database`; return once it takes tasks.
+
+    `queues`, `pool` and `concurrency` are the worker's options (the AI answers'
+    worker is `queues="ai", pool="threads"`); `extra_settings` is appended to its
+    settings module (Python), for a setting the test process overrides too.
+    """
     (folder / "emails").mkdir(parents=True, exist_ok=True)
     (folder / "worker_settings.py").write_text(
-        _SETTINGS.format(database=database, email_dir=str(folder / "emails"))
+        _SETTINGS.format(database=database, email_dir=str(folder / "emails")) + extra_settings
     )
     env = {
         **os.environ,
@@ -121,8 +135,9 @@ def start_worker(folder: Path, *, database: str, ready_timeout: float = 30) -> W
             "-A",
             "config",
             "worker",
-            "--pool=prefork",
-            "--concurrency=1",
+            f"--pool={pool}",
+            f"--concurrency={concurrency}",
+            f"--queues={queues}",
             "--loglevel=INFO",
             "--without-heartbeat",
             "--without-gossip",
