@@ -46,9 +46,10 @@ def _text_columns() -> list[tuple[str, str]]:
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
             for column in connection.introspection.get_table_description(cursor, table):
-                if column.type_code not in connection.introspection.data_types_reverse:
+                try:
+                    kind = connection.introspection.get_field_type(column.type_code, column)
+                except KeyError:
                     continue  # e.g. a search document generated from the row's own text columns
-                kind = connection.introspection.get_field_type(column.type_code, column)
                 if kind in ("CharField", "TextField", "JSONField", "EmailField", "SlugField"):
                     found.append((table, column.name))
     return found
