@@ -188,8 +188,12 @@ class AgendaViewTests(LecternTestCase):
 
     def test_it_groups_the_next_60_days_by_day(self) -> None:
         now = timezone.now()
+        # 03:00 UTC is noon in Tokyo: the same date in both, whatever the hour the test runs.
         soon = CourseItemFactory.create(
-            course=self.course, session=True, title="Soon", starts_at=now + timedelta(days=2)
+            course=self.course,
+            session=True,
+            title="Soon",
+            starts_at=(now + timedelta(days=2)).replace(hour=3, minute=0, second=0),
         )
         CourseItemFactory.create(
             course=self.course, session=True, title="Too far", starts_at=now + timedelta(days=70)
