@@ -125,13 +125,13 @@ def receive_webhook(body: str, auth_header: str) -> dict[str, Any]:
         claims = verifier.verify(auth_header)
     except Exception as error:  # pyjwt's errors, and bare ones from the SDK
         raise BadWebhookError(str(error) or type(error).__name__) from error
+    if not claims.sha256:
+        raise BadWebhookError("The token carries no body hash.")
     try:
         signed_hash = base64.b64decode(claims.sha256, validate=True)
     except binascii.Error:
         raise BadWebhookError("The token's body hash isn't base64.") from None
-    if not claims.sha256 or not hmac.compare_digest(
-        signed_hash, hashlib.sha256(body.encode()).digest()
-    ):
+    if not hmac.compare_digest(signed_hash, hashlib.sha256(body.encode()).digest()):
         raise BadWebhookError("The body doesn't match the token's hash.")
     try:
         event = json.loads(body)
