@@ -70,6 +70,8 @@ class Request:
     teacher_id: int | None = None
     course_id: int | None = None
     sources: list[Source] = field(default_factory=list)
+    # What the person typed, shown above the answer (kept with it in the cache, never logged).
+    question: str = ""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Request":
@@ -84,6 +86,7 @@ class State:
     user_id: int
     status: Status
     started_at: float
+    question: str = ""
     text: str = ""
     html: str = ""
     error: str = ""
@@ -92,6 +95,7 @@ class State:
     def as_json(self) -> dict[str, Any]:
         return {
             "status": self.status,
+            "question": self.question,
             "text": self.text,
             "html": self.html,
             "error": self.error,
@@ -110,9 +114,15 @@ def _save(token: str, state: State) -> None:
 def start(request: Request) -> str:
     """Queue `request` and return the token its page polls with."""
     token = secrets.token_urlsafe(16)
-    _save(token, State(user_id=request.user_id, status="queued", started_at=time.time()))
+    queued = State(
+        user_id=request.user_id,
+        status="queued",
+        started_at=time.time(),
+        question=request.question,
+    )
+    _save(token, queued)
     jobs.task(GENERATE_TASK).apply_async(
-        args=[token, asdict(request)], queue=QUEUE, expires=QUEUE_EXPIRES_SECONDS
+        args=(token, asdict(request)), queue=QUEUE, expires=QUEUE_EXPIRES_SECONDS
     )
     return token
 
@@ -132,16 +142,25 @@ def state(token: str, user: Any) -> State | None:
 
 def generate(token: str, request: Request) -> State:
     """Write the answer for `token` where its page reads it; log it and count its units."""
-    current = State(user_id=request.user_id, status="running", started_at=time.time())
+    current = State(
+        user_id=request.user_id,
+        status="running",
+        started_at=time.time(),
+        question=request.question,
+    )
     _save(token, current)
-    context_ids = [source.item_id for source in request.sources]
-    log = {
-        "action": request.action,
-        "user_id": request.user_id,
-        "teacher_id": request.teacher_id,
-        "course_id": request.course_id,
-        "context_item_ids": context_ids,
-    }
+
+    def log(outcome: str, **details: Any) -> None:
+        services.record(
+            action=request.action,
+            outcome=outcome,
+            user_id=request.user_id,
+            teacher_id=request.teacher_id,
+            course_id=request.course_id,
+            context_item_ids=[source.item_id for source in request.sources],
+            **details,
+        )
+
     stream = client.stream(request.messages, max_tokens=request.max_tokens)
     flushed = time.monotonic()
     parts: list[str] = []
@@ -154,13 +173,13 @@ def generate(token: str, request: Request) -> State:
                 flushed = time.monotonic()
     except client.AiUnavailableError as error:
         outcome = AiRequest.Outcome.TIMEOUT if error.timed_out else AiRequest.Outcome.ENDPOINT_ERROR
-        services.record(**log, outcome=outcome, error=error.message)
+        log(outcome, error=error.message)
         current.status, current.error, current.text = "failed", error.message, "".join(parts)
         _save(token, current)
         return current
     completion = stream.completion
     assert completion is not None
-    services.record(**log, outcome=AiRequest.Outcome.OK, completion=completion)
+    log(AiRequest.Outcome.OK, completion=completion)
     current.text = completion.text
     current.html, current.cited = _rendered(completion.text, request.sources)
     current.status = "done"

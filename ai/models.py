@@ -113,3 +113,39 @@ class AiConsent(models.Model):
 
     def __str__(self) -> str:
         return f"{'Given' if self.given else 'Not given'} ({self.endpoint_host or 'no endpoint'})"
+
+
+class PolicySummary(models.Model):
+    """A plain-language summary of one version of a policy page, written once by AI.
+
+    A version is the sha256 of the page's text as everyone sees it, so a
+    changed page gets a new summary and an old one is never shown for it. The
+    summary is made from the page's text alone: it holds nobody's data.
+    """
+
+    class Page(models.TextChoices):
+        PRIVACY = "privacy", "Privacy Policy"
+        TERMS = "terms", "Terms of Service"
+        COOKIES = "cookies", "Cookies"
+        SUBPROCESSORS = "subprocessors", "Subprocessors"
+
+    page = models.CharField(max_length=20, choices=Page.choices)
+    sha256 = models.CharField(max_length=64, help_text="The version of the page summarised.")
+    text = models.TextField(help_text="The summary, in Markdown.")
+    model = models.CharField(max_length=200, blank=True, help_text="The model that wrote it.")
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        verbose_name = "policy summary"
+        verbose_name_plural = "policy summaries"
+        ordering = ["page", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["page", "sha256"], name="ai_policy_summary_per_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_page_display()} ({self.sha256[:12]})"
+
+    @property
+    def version(self) -> str:
+        return self.sha256[:12]

@@ -21,7 +21,7 @@ def answer_context(request: HttpRequest) -> dict[str, Any]:
     current = generation.state(token, request.user)
     if current is None:
         current = generation.State(
-            user_id=request.user.pk, status="failed", started_at=0, error=generation.GONE
+            user_id=request.user.pk or 0, status="failed", started_at=0, error=generation.GONE
         )
     return {"answer": current, "answer_url": reverse("ai:answer", args=[token])}
 

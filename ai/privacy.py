@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.functional import lazy
 
 from ai import client, services
-from ai.models import AiConsent, AiRequest, AiUsageMonth
-from privacy.registry import Basis, Consent, Retention, consent, register
+from ai.models import AiConsent, AiRequest, AiUsageMonth, PolicySummary
+from privacy.registry import Basis, Consent, Retention, consent, exempt, register
 
 REQUEST_LOG_KEEP = timedelta(days=365)
 
@@ -101,4 +101,9 @@ consent(
         save=_save,
         position=30,
     )
+)
+
+exempt(
+    PolicySummary,
+    reason="A summary of a policy page's public text, shared by everyone: no person's data.",
 )

@@ -25,11 +25,16 @@ PLACES = ("course_teaching", "course_learning", "item", "submission")
 
 @dataclass(frozen=True)
 class AiLink:
-    """One AI action offered on a page: a link to the page that does it."""
+    """One AI action offered on a page: where it is done, and how to get there.
+
+    `method` "post" marks an action that starts a paid request at once (a form
+    button); "get" opens the action's page, where the person fills a form first.
+    """
 
     label: str
     url: str
     hint: str = ""
+    method: str = "get"
 
 
 @dataclass(frozen=True)

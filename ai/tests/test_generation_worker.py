@@ -10,17 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.test import override_settings
 
 from accounts.models import User
 from ai import generation
 from ai.models import AiRequest, AiUsageMonth
 from ai.tests.fake_openai import FakeOpenAI
-from config.celery import app
+from ai.tests.worker import TIMEOUT_SECONDS, ai_worker
 from core.testing import requires_postgres, requires_redis
 from courses.tests.factories import CourseFactory
-from privacy.tests.worker import Worker, start_worker
+from privacy.tests.worker import Worker
 
 pytestmark = [requires_postgres, requires_redis, pytest.mark.django_db(transaction=True)]
 
@@ -33,36 +32,23 @@ def fake() -> Iterator[FakeOpenAI]:
     server.answer = " ".join(f"word{n}" for n in range(WORDS)) + " [1]"
     server.word_seconds = 0.15
     with override_settings(
-        AI_BASE_URL=server.base_url, AI_API_KEY="sk-test", AI_MODEL="small", AI_TIMEOUT_SECONDS=20
+        AI_BASE_URL=server.base_url,
+        AI_API_KEY="sk-test",
+        AI_MODEL="small",
+        AI_TIMEOUT_SECONDS=TIMEOUT_SECONDS,
     ):
         yield server
     server.stop()
 
 
 @pytest.fixture
-def ai_worker(fake: FakeOpenAI, tmp_path: Path) -> Iterator[Worker]:
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    worker = start_worker(
-        tmp_path / "worker",
-        database=connection.settings_dict["NAME"],
-        queues=generation.QUEUE,
-        pool="threads",
-        concurrency=4,
-        extra_settings=(
-            f"AI_BASE_URL = {fake.base_url!r}\nAI_API_KEY = 'sk-test'\nAI_MODEL = 'small'\n"
-            "AI_TIMEOUT_SECONDS = 20\n"
-        ),
-    )
-    try:
-        yield worker
-    finally:
-        worker.stop()
-        app.conf.task_always_eager = eager
+def worker(fake: FakeOpenAI, tmp_path: Path) -> Iterator[Worker]:
+    with ai_worker(tmp_path / "worker", fake) as running:
+        yield running
 
 
 def test_the_worker_writes_the_answer_as_it_comes(
-    ai_worker: Worker, fake: FakeOpenAI, alice: User, bob: User
+    worker: Worker, fake: FakeOpenAI, alice: User, bob: User
 ) -> None:
     course = CourseFactory.create(teacher=alice)
     request = generation.Request(
@@ -87,7 +73,7 @@ def test_the_worker_writes_the_answer_as_it_comes(
             seen.append(state.text)
         return state.status in ("done", "failed")
 
-    ai_worker.wait_for(finished, timeout=30, every=0.05)
+    worker.wait_for(finished, timeout=30, every=0.05)
 
     state = generation.state(token, bob)
     assert state is not None

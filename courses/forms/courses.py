@@ -5,10 +5,12 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 from django.utils.text import slugify
 
 from accounts.models import TIMEZONE_CHOICES, User
 from core.money import CURRENCY_CHOICES, to_major, to_minor
+from courses import ai as course_ai
 from courses.models import Course, Visibility
 
 MARKDOWN_MAX_CHARS = 50_000
@@ -139,13 +141,18 @@ class CourseForm(forms.ModelForm):
             "students_may_publish",
             "late_after_minutes",
             "present_min_percent",
+            "ai_assistant",
         ]
         widgets = {
             "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "visibility": forms.RadioSelect,
         }
+        labels = {"ai_assistant": "Course assistant for students"}
         help_texts = {
+            "ai_assistant": "Students who turn on AI features can ask questions about the course "
+            "and have materials explained. Answers come only from this course's published items, "
+            "with links to the items used; drafts and private notes are never used.",
             "slug": "Letters, numbers and hyphens. Made from the title when left empty.",
             "organisation": "The school, studio or company this course is taught for.",
         }
@@ -164,6 +171,15 @@ class CourseForm(forms.ModelForm):
             self.initial.setdefault("visibility", Visibility.DRAFT)
         if not (self.instance.pk and self.instance.cover_id):
             del self.fields["remove_cover"]
+        # Without AI on this server the switch is shown, off limits, with the reason; a
+        # disabled field takes its stored value, whatever is posted.
+        self.ai_reason = "" if course_ai.available() else course_ai.NOT_CONFIGURED
+        if self.ai_reason:
+            assistant = self.fields["ai_assistant"]
+            assistant.disabled = True
+            assistant.help_text = format_html(
+                '<span class="choice-reason">{}</span> {}', self.ai_reason, assistant.help_text
+            )
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data.get("slug") or ""

@@ -1,0 +1,1 @@
+"""Forms of the AI pages, one module per area (teacher's drafts, course assistant)."""
