@@ -12,6 +12,8 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_http_methods
 
 from ai import services
 from ai.models import AiConsent, AiRequest, AiUsageMonth, PolicySummary
@@ -104,6 +106,7 @@ class TotalsAdmin(ReadOnlyAdmin):
 
     change_list_template = TOTALS_TEMPLATE
 
+    @method_decorator(require_http_methods(["GET", "HEAD", "POST"]))
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:

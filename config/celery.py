@@ -24,6 +24,12 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
 )
 app.conf.beat_schedule = {
+    # Contacts: people who asked to hear when a full or not-yet-open course opens are told
+    # once, within ten minutes of a seat coming free.
+    "crm-tell-leads": {
+        "task": "crm.tasks.tell_leads_task",
+        "schedule": crontab(minute="*/10"),
+    },
     # Outgoing email: retries whose back-off has passed, and emails whose task was lost (the
     # broker was down when they were queued, or their worker died). Every minute.
     "requeue-due-emails": {
@@ -93,6 +99,11 @@ app.conf.beat_schedule = {
     "check-refund-rates": {
         "task": "billing.tasks.check_refund_rates_task",
         "schedule": crontab(minute=46),
+    },
+    # Storefront analytics: views, clicks and conversions counted in Redis become daily rows.
+    "flush-storefront-analytics": {
+        "task": "analytics.tasks.flush_counters_task",
+        "schedule": crontab(),
     },
     "send-notification-digests": {
         "task": "notifications.tasks.send_digests_task",

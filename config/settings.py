@@ -52,14 +52,18 @@ INSTALLED_APPS = [
     "outbox",
     "privacy",
     "accounts",
+    "onboarding",
+    "support",
     "files",
     "courses",
     "storefront",
     "notifications",
     "messaging",
     "billing",
+    "analytics",
     "live",
     "ai",
+    "crm",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "analytics.middleware.StorefrontAnalyticsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "accounts.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -539,3 +544,23 @@ if SENTRY_DSN:
         traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0")),
         send_default_pii=False,
     )
+
+# --- Support requests -------------------------------------------------------
+
+# "Contact us" and Help requests are emailed here (replies go back to the person who asked);
+# staff answer them in the admin. Default: the address of DEFAULT_FROM_EMAIL.
+SUPPORT_EMAIL = (
+    env_str("SUPPORT_EMAIL") or DEFAULT_FROM_EMAIL.rpartition("<")[2].rstrip(">").strip()
+)
+
+# --- Onboarding survey ------------------------------------------------------
+
+# A new account lands on the short welcome survey (skippable) right after signing up
+# (allauth's sign-up login; a "next" address, e.g. a course page, still wins).
+ACCOUNT_SIGNUP_REDIRECT_URL = "onboarding:welcome"
+
+# --- Storefront analytics ---------------------------------------------------
+
+# Without Redis, each web process keeps its counts in memory and writes them to the daily
+# rows after a request, at most this often (seconds; 0: only the periodic job flushes).
+ANALYTICS_LOCAL_FLUSH_SECONDS = env_int("ANALYTICS_LOCAL_FLUSH_SECONDS", 60)

@@ -35,6 +35,10 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("live/", include("live.urls")),
     path("ai/", include("ai.urls")),
+    path("", include("crm.urls")),
+    path("", include("analytics.urls")),
+    path("", include("onboarding.urls")),
+    path("", include("support.urls")),
     *policy_urlpatterns,
     path("admin/", admin.site.urls),
 ]

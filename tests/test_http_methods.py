@@ -28,6 +28,11 @@ OUR_APPS = (
     "notifications.",
     "billing.",
     "live.",
+    "ai.",
+    "support.",
+    "onboarding.",
+    "analytics.",
+    "crm.",
 )
 
 

@@ -171,7 +171,7 @@ def test_it_signs_up_with_google_after_asking_role_age_and_policies(client: Clie
     done = client.post(reverse("socialaccount_signup"), social_signup_data())
 
     assert done.status_code == 302
-    assert done["Location"] == reverse("dashboard")
+    assert done["Location"] == reverse("onboarding:welcome")
     user = User.objects.get(email="ada@gmail.example")
     assert (user.first_name, user.last_name) == ("Ada", "Lovelace")
     assert user.is_teacher

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import client
+from billing import client, signals
 from billing.models import ConnectAccount, Coupon, CouponRedemption, Purchase
 from billing.services import effects
 from billing.services.common import (
@@ -140,6 +140,7 @@ def _fulfil(purchase: Purchase, *, hold: Enrollment | None, paid: dict[str, Any]
         except enrolment.EnrolmentError as error:
             seat_problem = error.message
     effects.purchase_changed(purchase)
+    transaction.on_commit(lambda: signals.purchase_paid.send(sender=Purchase, purchase=purchase))
     _send_receipt(purchase)
     if hold is not None and course_invitations.is_unclaimed(hold.student):
         course_invitations.send_invitation(hold)

@@ -23,6 +23,7 @@ from courses.forms.items import FORMS, form_for
 from courses.models import Course, CourseItem, Enrollment, ItemKind, Submission, Visibility
 from courses.services import courses as course_services
 from courses.services import items as item_services
+from onboarding import selectors as onboarding
 
 KIND_HELP: dict[str, str] = {
     ItemKind.ANNOUNCEMENT: "News for everyone enrolled.",
@@ -79,10 +80,13 @@ def course_new(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST" and not _read_post(request):
         form = CourseForm(teacher=request.user)
         return _too_big(request, template, {"form": form, "course": None})
+    # A starting point suggested from the teacher's onboarding answers fills the empty form.
+    starter = onboarding.starter(request.GET.get("template", ""))
     form = CourseForm(
         request.POST if request.method == "POST" else None,
         request.FILES if request.method == "POST" else None,
         teacher=request.user,
+        initial=_starter_initial(starter),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -97,7 +101,17 @@ def course_new(request: AuthedRequest) -> HttpResponse:
             messages.success(request, f"“{course.title}” is created. Add its first items below.")
             return redirect("courses:teach_course", slug=course.slug)
     status = 400 if form.is_bound else 200
-    return render(request, template, {"form": form, "course": None}, status=status)
+    context: dict[str, Any] = {"form": form, "course": None, "starter": starter}
+    if not form.is_bound and starter is None:
+        context["starters"] = onboarding.suggested_starters(request.user)
+    return render(request, template, context, status=status)
+
+
+def _starter_initial(starter: Any) -> dict[str, Any]:
+    if starter is None:
+        return {}
+    fields = ("title", "summary", "description", "schedule", "capacity")
+    return {name: getattr(starter, name) for name in fields if getattr(starter, name)}
 
 
 @login_required

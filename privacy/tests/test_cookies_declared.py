@@ -2,8 +2,11 @@
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.test import Client
 from django.urls import reverse
 
+from courses.models import Visibility
+from courses.tests.factories import CourseFactory
 from privacy import cookies
 from tests.base import PASSWORD, LecternTestCase
 
@@ -24,6 +27,10 @@ class DeclaredCookiesTest(LecternTestCase):
             {"timezone": "UTC", "language": "en", "color_scheme": "dark"},
         )
         seen |= set(response.cookies)
+        # A visitor opening a storefront from a campaign link gets the analytics cookies.
+        course = CourseFactory.create(teacher=self.alice, visibility=Visibility.PUBLIC)
+        visitor = Client()
+        seen |= set(visitor.get(course.get_absolute_url() + "?utm_source=newsletter").cookies)
         assert cookies.declared_names() - seen == set()
 
     def test_it_declares_each_cookie_a_signed_in_visit_sets(self) -> None:

@@ -219,10 +219,19 @@ class CachingTests(LecternTestCase):
         self.url = reverse("storefront:course", args=["cached"])
 
     def test_it_lets_shared_caches_keep_the_page_a_minute_for_visitors(self) -> None:
-        response = self.client.get(self.url)
-        assert "public" in response["Cache-Control"]
-        assert "max-age=60" in response["Cache-Control"]
-        assert "Cookie" in response["Vary"]
+        # A first visit sets the visitor's own analytics cookie: that response is theirs alone.
+        first = self.client.get(self.url)
+        assert "cls_attrib" in first.cookies
+        assert "private" in first["Cache-Control"]
+        # Coming back, and for a browser that asks not to be tracked, the page is shared.
+        for response in (
+            self.client.get(self.url),
+            Client(headers={"Sec-GPC": "1"}).get(self.url),
+        ):
+            assert not response.cookies
+            assert "public" in response["Cache-Control"]
+            assert "max-age=60" in response["Cache-Control"]
+            assert "Cookie" in response["Vary"]
 
     def test_it_keeps_the_page_private_for_people_signed_in(self) -> None:
         response = self.new_client(self.bob).get(self.url)

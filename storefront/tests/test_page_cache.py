@@ -21,13 +21,15 @@ class PageCacheTests(LecternTestCase):
         assert first.content == second.content
         assert "Register for free" in first.content.decode()
 
-    def test_it_holds_no_csrf_token_and_sets_no_cookie(self) -> None:
+    def test_it_holds_no_csrf_token_and_sets_no_cookie_but_analytics(self) -> None:
         for _ in range(2):  # as built, then from the cache
             response = Client().get(self.url)
             html = response.content.decode()
             assert "csrfmiddlewaretoken" not in html
             assert "X-CSRFToken" not in html
-            assert not response.cookies
+            # No session or CSRF cookie; only the visitor's first-party analytics cookie.
+            assert set(response.cookies) == {"cls_attrib"}
+            assert not Client(headers={"Sec-GPC": "1"}).get(self.url).cookies
 
     def test_it_shows_a_seat_taken_at_once(self) -> None:
         assert "5</strong> seats left" in self.client.get(self.url).content.decode()
@@ -49,7 +51,8 @@ class PageCacheTests(LecternTestCase):
 
     def test_it_builds_the_page_afresh_for_a_query_string(self) -> None:
         self.client.get(self.url)
-        response = self.client.get(self.url + "?utm_source=newsletter")
+        untracked = Client(headers={"Sec-GPC": "1"})
+        response = untracked.get(self.url + "?utm_source=newsletter")
         html = response.content.decode()
         assert "utm_source=newsletter" in html  # the colour switch comes back to this address
         assert "csrfmiddlewaretoken" not in html
