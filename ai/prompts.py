@@ -67,15 +67,19 @@ def context_blocks(context: Sequence[ContextItem]) -> str:
 
 
 def grounded_messages(
-    instruction: str, context: Sequence[ContextItem], user_text: str
+    instruction: str, context: Sequence[ContextItem], user_text: str, *, style: str = ""
 ) -> list[dict[str, str]]:
     """Return chat messages for a task done only from `context`.
 
     `instruction` is ours (what the task is); `user_text` is what the person typed,
-    placed after the course content and defused like it.
+    placed after the course content and defused like it. `style` is how the person
+    likes things explained (their onboarding answers), one of our own sentences.
     """
+    system = f"{SYSTEM_RULES}\n\nTask: {instruction}"
+    if style:
+        system += f"\n\nStyle: {style}"
     return [
-        {"role": "system", "content": f"{SYSTEM_RULES}\n\nTask: {instruction}"},
+        {"role": "system", "content": system},
         {
             "role": "user",
             "content": (
@@ -86,9 +90,11 @@ def grounded_messages(
     ]
 
 
-def assistant_messages(question: str, context: Sequence[ContextItem]) -> list[dict[str, str]]:
+def assistant_messages(
+    question: str, context: Sequence[ContextItem], *, style: str = ""
+) -> list[dict[str, str]]:
     """Return chat messages for a student's question to the course assistant."""
-    return grounded_messages(ASSISTANT_INSTRUCTION, context, question)
+    return grounded_messages(ASSISTANT_INSTRUCTION, context, question, style=style)
 
 
 def parse_citations(answer: str, context: Sequence[ContextItem]) -> list[ContextItem]:

@@ -13,6 +13,8 @@ from ai.views import assistant as views
 from billing.models import Plan
 from courses.models import Enrollment, Submission
 from courses.tests.factories import CourseFactory, CourseItemFactory, EnrollmentFactory
+from onboarding import selectors as onboarding
+from onboarding import services as onboarding_services
 from tests.base import LecternTestCase, StudentFactory
 
 QUESTION = "What does chlorophyll do?"
@@ -120,6 +122,25 @@ class AskingTests(AssistantTestCase):
         self.assertContains(page, 'name="question"')
         self.assertContains(page, "What would you like to know?")
         self.assertNotContains(page, "Turn on AI features")
+
+    def test_it_explains_in_the_way_the_student_said_they_like(self) -> None:
+        services.give_consent(self.bob)
+        onboarding_services.save_answers(
+            user=self.bob, role="student", answers={"style": ["simple"]}
+        )
+        tone = onboarding.ai_tone(self.bob)
+        assert tone
+
+        self.ask(self.bob)
+
+        assert self.fake.requests[-1]["messages"][0]["content"].endswith(f"Style: {tone}")
+
+    def test_it_adds_no_style_for_a_student_who_didnt_say(self) -> None:
+        services.give_consent(self.bob)
+
+        self.ask(self.bob)
+
+        assert "Style:" not in self.fake.requests[-1]["messages"][0]["content"]
 
 
 class ContextTests(AssistantTestCase):

@@ -32,6 +32,7 @@ from ai.models import AiRequest
 from core.http import AuthedRequest, safe_next_path
 from courses import access
 from courses.models import Course, CourseItem
+from onboarding import selectors as onboarding
 
 # Tokens of course content a question is grounded on, and the most an answer may take.
 CONTEXT_TOKENS = 3000
@@ -184,7 +185,9 @@ def assistant(request: AuthedRequest, slug: str) -> HttpResponse:
                 request,
                 course,
                 action,
-                prompts.assistant_messages(question, grounding),
+                prompts.assistant_messages(
+                    question, grounding, style=onboarding.ai_tone(request.user)
+                ),
                 grounding,
                 question=question,
             )
@@ -244,7 +247,10 @@ def explain_item(request: AuthedRequest, slug: str, item_id: int) -> HttpRespons
         else:
             grounding = _explain_context(request, item)
             sent = prompts.grounded_messages(
-                EXPLAIN_INSTRUCTION, grounding, f"Explain “{item.title}” in plain words."
+                EXPLAIN_INSTRUCTION,
+                grounding,
+                f"Explain “{item.title}” in plain words.",
+                style=onboarding.ai_tone(request.user),
             )
             token = _start(request, course, action, sent, grounding)
             return redirect(pages.with_answer(page_url, token))

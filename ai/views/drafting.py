@@ -24,6 +24,7 @@ from core.http import AuthedRequest
 from courses.forms.items import AnnouncementForm
 from courses.models import Course, CourseItem, ItemKind
 from courses.services import items as item_services
+from onboarding import selectors as onboarding
 
 Action = AiRequest.Action
 # Room for the model's answer, by action.
@@ -133,7 +134,9 @@ def ask(
             user_id=request.user.pk,
             teacher_id=course.teacher_id,
             course_id=course.pk,
-            messages=prompts.grounded_messages(instruction, context, request_text),
+            messages=prompts.grounded_messages(
+                instruction, context, request_text, style=onboarding.ai_tone(request.user)
+            ),
             max_tokens=max_tokens,
             sources=[
                 generation.Source(block.number, block.item_id, block.title, block.url)
