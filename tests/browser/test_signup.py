@@ -81,6 +81,10 @@ def test_it_signs_up_verifies_logs_out_logs_in_and_edits_profile(
     browsing.snap(page, "05-confirm-email")
     page.get_by_role("button", name=re.compile(r"confirm", re.IGNORECASE)).click()
 
+    # A new account is welcomed with a few optional questions; Ada skips them.
+    expect(page).to_have_url(re.compile(r"/welcome/$"))
+    browsing.snap(page, "06-welcome-questions")
+    page.get_by_role("button", name="Skip").click()
     expect(page).to_have_url(DASHBOARD_URL)
     expect(page.get_by_role("main")).to_contain_text("Ada")
     browsing.snap(page, "06-dashboard")
