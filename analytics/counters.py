@@ -52,8 +52,9 @@ _VISITORS = "analytics:visitors"
 _FLUSHING = ":flushing"
 
 # With Redis, a process adds its counts to the shared ones at most this often (or once it
-# holds this many counters): a view costs a dict update, not a round trip. A process that
-# dies without exiting loses at most that second.
+# holds this many counters), and a timer pushes what is left a second after the last view: a
+# view costs a dict update, not a round trip. A process that dies without exiting loses at
+# most that second.
 PUSH_SECONDS = 1.0
 PUSH_COUNTERS = 500
 
@@ -61,6 +62,7 @@ _lock = threading.Lock()
 _last_push = [0.0]
 _counts: Counter[str] = Counter()
 _visitors: set[str] = set()
+_timer: list[threading.Timer | None] = [None]
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,27 @@ def record(hit: Hit) -> None:
         _counts[name] += 1
         if member:
             _visitors.add(member)
-    if shared_cache.is_shared() and _push_due():
-        push_to_redis()
+    if shared_cache.is_shared():
+        if _push_due():
+            push_to_redis()
+        else:
+            _push_soon()
+
+
+def _push_soon() -> None:
+    """Make sure what is held now reaches Redis within a second, even if no other view comes.
+
+    Without it, the last views before a quiet spell would wait in this process
+    for its next view, which on a small site can be hours away.
+    """
+    with _lock:
+        pending = _timer[0]
+        if pending is not None and pending.is_alive():
+            return
+        timer = threading.Timer(PUSH_SECONDS, push_to_redis)
+        timer.daemon = True
+        _timer[0] = timer
+    timer.start()
 
 
 def _push_due() -> bool:
