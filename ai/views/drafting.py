@@ -93,6 +93,20 @@ def log_refusal(request: AuthedRequest, refusal: Refusal, *, action: str, course
         )
 
 
+def refused(
+    request: AuthedRequest,
+    refusal: Refusal,
+    *,
+    action: str,
+    course: Course,
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """Log a refused request and show the page with the refusal, under its status."""
+    log_refusal(request, refusal, action=action, course=course)
+    return page(request, template, {**context, "refusal": refusal}, status=refusal.status)
+
+
 # --- Asking, and what the answer's page remembers --------------------------------------------
 
 
@@ -221,6 +235,22 @@ def save_announcement(
     else:
         messages.success(request, f"“{item.title}” is saved as a draft announcement.")
     return redirect(reverse("courses:teach_course", args=[course.slug]) + f"#item-{item.pk}")
+
+
+def save_announcement_step(
+    request: AuthedRequest, course: Course, template: str, context: dict[str, Any]
+) -> HttpResponse | None:
+    """Handle an announcement draft's save buttons; None when the request is not that step.
+
+    The draft is checked by the item editor's own form: saved (published or as a
+    draft), or shown again with its errors.
+    """
+    if request.method != "POST" or request.POST.get("step") != "save":
+        return None
+    draft_form = item_form(AnnouncementForm, request, course, published=publishing(request))
+    if draft_form.is_valid():
+        return save_announcement(request, course, draft_form)
+    return page(request, template, {**context, "draft_form": draft_form}, status=400)
 
 
 def announcement_draft_form(course: Course, answer: dict[str, Any], title: str) -> AnnouncementForm:

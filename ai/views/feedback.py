@@ -118,9 +118,13 @@ def draft_feedback(request: AuthedRequest, submission_id: int) -> HttpResponse:
     refusal = drafting.refusal_for(request.user, author=submission.student)
     if request.method == "POST":
         if refusal is not None:
-            drafting.log_refusal(request, refusal, action=Action.FEEDBACK, course=course)
-            return drafting.page(
-                request, template, {**base, "refusal": refusal}, status=refusal.status
+            return drafting.refused(
+                request,
+                refusal,
+                action=Action.FEEDBACK,
+                course=course,
+                template=template,
+                context=base,
             )
         form = forms.FeedbackRequestForm(request.POST)
         if not form.is_valid():

@@ -34,7 +34,7 @@ from ai.models import AiRequest
 from ai.views import drafting
 from core.http import AuthedRequest
 from courses import access
-from courses.forms.items import AnnouncementForm, AssignmentForm
+from courses.forms.items import AssignmentForm
 from courses.models import Course, CourseItem, ItemKind, LatePolicy
 from courses.services import items as item_services
 
@@ -86,20 +86,20 @@ def draft_announcement(request: AuthedRequest, slug: str) -> HttpResponse:
     inputs = drafting.recalled_inputs(request)
     base = {"course": course, "page_url": page_url, **answer}
 
-    if request.method == "POST" and request.POST.get("step") == "save":
-        draft_form = drafting.item_form(
-            AnnouncementForm, request, course, published=drafting.publishing(request)
-        )
-        if draft_form.is_valid():
-            return drafting.save_announcement(request, course, draft_form)
-        return drafting.page(request, template, {**base, "draft_form": draft_form}, status=400)
+    saved = drafting.save_announcement_step(request, course, template, base)
+    if saved is not None:
+        return saved
 
     refusal = drafting.refusal_for(request.user)
     if request.method == "POST":
         if refusal is not None:
-            drafting.log_refusal(request, refusal, action=Action.ANNOUNCEMENT, course=course)
-            return drafting.page(
-                request, template, {**base, "refusal": refusal}, status=refusal.status
+            return drafting.refused(
+                request,
+                refusal,
+                action=Action.ANNOUNCEMENT,
+                course=course,
+                template=template,
+                context=base,
             )
         form = forms.AnnouncementRequestForm(request.POST)
         if not form.is_valid():
@@ -172,9 +172,13 @@ def draft_questions(request: AuthedRequest, slug: str) -> HttpResponse:
     refusal = drafting.refusal_for(request.user)
     if request.method == "POST":
         if refusal is not None:
-            drafting.log_refusal(request, refusal, action=Action.QUESTIONS, course=course)
-            return drafting.page(
-                request, template, {**base, "refusal": refusal}, status=refusal.status
+            return drafting.refused(
+                request,
+                refusal,
+                action=Action.QUESTIONS,
+                course=course,
+                template=template,
+                context=base,
             )
         form = forms.QuestionsRequestForm(request.POST, course=course)
         if not form.is_valid():
@@ -249,20 +253,20 @@ def draft_recap(request: AuthedRequest, slug: str) -> HttpResponse:
     inputs = drafting.recalled_inputs(request)
     base = {"course": course, "page_url": page_url, **answer}
 
-    if request.method == "POST" and request.POST.get("step") == "save":
-        draft_form = drafting.item_form(
-            AnnouncementForm, request, course, published=drafting.publishing(request)
-        )
-        if draft_form.is_valid():
-            return drafting.save_announcement(request, course, draft_form)
-        return drafting.page(request, template, {**base, "draft_form": draft_form}, status=400)
+    saved = drafting.save_announcement_step(request, course, template, base)
+    if saved is not None:
+        return saved
 
     refusal = drafting.refusal_for(request.user)
     if request.method == "POST":
         if refusal is not None:
-            drafting.log_refusal(request, refusal, action=Action.RECAP, course=course)
-            return drafting.page(
-                request, template, {**base, "refusal": refusal}, status=refusal.status
+            return drafting.refused(
+                request,
+                refusal,
+                action=Action.RECAP,
+                course=course,
+                template=template,
+                context=base,
             )
         form = forms.RecapRequestForm(request.POST, course=course)
         if not form.is_valid():
