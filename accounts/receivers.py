@@ -11,5 +11,12 @@ def end_other_sessions_on_password_change(
 
 
 def forget_changed_user(sender: Any, instance: Any, **kwargs: Any) -> None:
-    """Drop the signed-in copy of a user whose row was saved or deleted."""
+    """Drop the signed-in copy of a user whose row was saved or deleted.
+
+    Signing in only stamps `last_login`, which no signed-in request reads from the
+    copy: keeping the copy lets people sign in while Redis is away, when dropping
+    it would have to refuse (see `core.cache.Copies.drop`).
+    """
+    if kwargs.get("update_fields") == frozenset({"last_login"}):
+        return
     user_cache.forget([instance.pk])

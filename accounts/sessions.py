@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends import cached_db
-from django.core.cache import DEFAULT_CACHE_ALIAS
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 
 from accounts import user_cache
 from core import cache as shared_cache
@@ -26,6 +27,32 @@ from core import cache as shared_cache
 class SessionStore(cached_db.SessionStore):
     # (cache key, what the cache held) for the user copy read with the session, if any.
     user_copy: tuple[str, Any] | None = None
+
+    # Set while `cycle_key` drops the key of a session nobody is signed in to.
+    _dropping_anonymous = False
+
+    def delete(self, session_key: str | None = None) -> None:
+        """End a session in the cache first, and refuse to end it at all while Redis is away.
+
+        The shared cache treats an outage as a miss and drops writes, but a signed-in
+        session's copy kept from before the outage would come back with Redis and
+        sign the cookie in again after "Sign out". So ending one waits for Redis: the
+        person sees the "back in a moment" page and their session stays whole in both
+        places. A visitor's session left behind at sign-in signs nobody in, so
+        signing in goes ahead during an outage.
+        """
+        key = session_key or self.session_key
+        strict_delete = getattr(caches[settings.SESSION_CACHE_ALIAS], "delete_many_or_raise", None)
+        if key is not None and strict_delete is not None and not self._dropping_anonymous:
+            strict_delete([self.cache_key_prefix + key])
+        super().delete(session_key)
+
+    def cycle_key(self) -> None:
+        self._dropping_anonymous = self.get(SESSION_KEY) is None
+        try:
+            super().cycle_key()
+        finally:
+            self._dropping_anonymous = False
 
     def load(self) -> dict[str, Any]:
         user_key = user_cache.copy_key_for_session(self.session_key or "")

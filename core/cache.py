@@ -27,20 +27,42 @@ Two kinds of copies are kept:
   `CHANGED_SECONDS` (longer than a request may run); readers only ever *add*
   a copy (Redis `SET NX`), which fails while the mark is there. For those few
   seconds the readers of that one key go to the database.
+
+When Redis can't be reached, the cache behaves as an empty cache that forgets
+at once, so pages keep rendering from the database: reads miss, writes are
+dropped, `add` answers True (a rate-limit counter or a lock taken through it
+lets the caller go ahead: fail open) and deletes are dropped. One warning is
+logged when a process finds Redis gone and one when it answers again. For
+`RETRY_SECONDS` after a failure calls don't try Redis at all, so a Redis that
+hangs instead of refusing costs each request nothing. The exception is
+`Copies.drop`: an old copy that outlived its change would be wrong for as
+long as it lives, so dropping raises while Redis is away.
 """
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
 from django.core.cache import cache, caches
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from django.db import transaction
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger(__name__)
+
+# What an unreachable Redis raises (refused, reset, timed out, still loading its data).
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+# After a failed call, this process leaves Redis alone for this long.
+RETRY_SECONDS = 2.0
+# Bounds on connecting and on waiting for an answer, unless OPTIONS set their own: a
+# Redis that is gone without refusing (a dead host) must not hold a request for long.
+SOCKET_TIMEOUT_SECONDS = 1.0
 
 # Longer than a request may take (gunicorn's timeout is 30 s), so no request that read
 # the database before a change can still be on its way to store what it read.
@@ -64,12 +86,91 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
         return client
 
 
+class CacheUnreachableError(RedisConnectionError):
+    """Redis failed moments ago; a call that must not pass quietly is refused without trying."""
+
+
 class RedisCache(DjangoRedisCache):
-    """Django's Redis cache, with the client reuse above."""
+    """Django's Redis cache, with the client reuse above, that treats an outage as a miss."""
 
     def __init__(self, server: Any, params: dict[str, Any]) -> None:
+        options = params.setdefault("OPTIONS", {})
+        options.setdefault("socket_connect_timeout", SOCKET_TIMEOUT_SECONDS)
+        options.setdefault("socket_timeout", SOCKET_TIMEOUT_SECONDS)
         super().__init__(server, params)
         self._class = ReusedClientRedisCacheClient
+        # Monotonic time until which Redis is taken to be down; 0.0 while it answers.
+        self._down_until = 0.0
+
+    def _call(self, operation: str, fallback: Any, call: Callable[..., Any], *args: Any) -> Any:
+        if self._down_until and time.monotonic() < self._down_until:
+            return fallback
+        try:
+            result = call(*args)
+        except UNREACHABLE as error:
+            self._went_down(operation, error)
+            return fallback
+        if self._down_until:
+            self._came_back()
+        return result
+
+    def _went_down(self, operation: str, error: Exception) -> None:
+        if not self._down_until:
+            log.warning("cache.unreachable", extra={"operation": operation, "error": str(error)})
+        self._down_until = time.monotonic() + RETRY_SECONDS
+
+    def _came_back(self) -> None:
+        self._down_until = 0.0
+        log.warning("cache.reachable_again")
+
+    def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
+        return self._call("get", default, super().get, key, default, version)
+
+    def get_many(self, keys: Any, version: Any = None) -> Any:
+        return self._call("get_many", {}, super().get_many, keys, version)
+
+    def has_key(self, key: Any, version: Any = None) -> Any:
+        return self._call("has_key", False, super().has_key, key, version)
+
+    def set(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
+    ) -> None:
+        self._call("set", None, super().set, key, value, timeout, version)
+
+    def set_many(self, data: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> Any:
+        return self._call("set_many", list(data), super().set_many, data, timeout, version)
+
+    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> Any:
+        return self._call("add", True, super().add, key, value, timeout, version)
+
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> Any:
+        return self._call("touch", False, super().touch, key, timeout, version)
+
+    def delete(self, key: Any, version: Any = None) -> Any:
+        return self._call("delete", False, super().delete, key, version)
+
+    def delete_many(self, keys: Any, version: Any = None) -> None:
+        self._call("delete_many", None, super().delete_many, keys, version)
+
+    def delete_many_or_raise(self, keys: list[str]) -> None:
+        """Delete `keys`, raising when Redis can't be reached (see `Copies.drop`)."""
+        if self.is_down():
+            raise CacheUnreachableError("Redis failed moments ago")
+        try:
+            super().delete_many(keys)
+        except UNREACHABLE as error:
+            self._went_down("delete_many", error)
+            raise
+
+    def is_down(self) -> bool:
+        """Say whether Redis failed moments ago (calls are skipped until `RETRY_SECONDS` pass)."""
+        return bool(self._down_until) and time.monotonic() < self._down_until
+
+    def ping(self) -> None:
+        """Ask Redis itself, whatever this process thinks of it; raise when it doesn't answer."""
+        self._cache.get_client(write=True).ping()
+        if self._down_until:
+            self._came_back()
 
 
 # Set KEYS[1] to ARGV[1] unless it already holds a number at least as large.
@@ -139,6 +240,8 @@ def raise_all_to(values: dict[str, int], *, timeout: int) -> None:
     if not values:
         return
     backend: Any = caches["default"]
+    if isinstance(backend, RedisCache) and backend.is_down():
+        return
     try:
         if isinstance(backend, DjangoRedisCache):
             keys = [backend.make_and_validate_key(key) for key in values]
@@ -236,7 +339,11 @@ class Copies:
         keys = [self.key(ident) for ident in idents]
         if not keys:
             return
-        cache.delete_many(keys)
+        backend: Any = caches["default"]
+        if isinstance(backend, RedisCache):
+            backend.delete_many_or_raise(keys)
+        else:
+            backend.delete_many(keys)
         transaction.on_commit(partial(_mark_changed, keys))
 
 

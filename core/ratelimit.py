@@ -5,8 +5,13 @@ expires when the window ends, so nothing has to sweep old counters. allauth
 keeps its own limits for log-in, sign-up and password reset; this helper is for
 our own views, and `retry_after_for_path` lets the shared 429 page tell
 allauth's refusals when to retry too.
+
+Without a reachable cache nothing can be counted, and the limits fail open:
+every hit is allowed and a warning is logged. The cache (`core.cache`)
+already answers an outage as an empty store, so allauth's limits open too.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -17,6 +22,8 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,14 +66,19 @@ def hit(limit: Limit, key: str) -> Verdict:
     window_start = now - now % limit.window
     retry_after = max(1, window_start + limit.window - now)
     cache_key = f"rl:{limit.action}:{key}:{window_start}"
-    # add() is atomic: only the first hit of a window creates the counter.
-    if cache.add(cache_key, 1, timeout=retry_after):
-        return Verdict(allowed=limit.count >= 1, retry_after=retry_after)
     try:
-        used = cache.incr(cache_key)
-    except ValueError:  # expired between add() and incr()
-        cache.add(cache_key, 1, timeout=retry_after)
-        used = 1
+        # add() is atomic: only the first hit of a window creates the counter.
+        if cache.add(cache_key, 1, timeout=retry_after):
+            return Verdict(allowed=limit.count >= 1, retry_after=retry_after)
+        try:
+            used = cache.incr(cache_key)
+        except ValueError:  # expired between add() and incr()
+            cache.add(cache_key, 1, timeout=retry_after)
+            used = 1
+    except Exception:
+        # Refusing everyone while the cache is away would take the site down with it.
+        log.warning("ratelimit.unavailable", extra={"action": limit.action}, exc_info=True)
+        return Verdict(allowed=True, retry_after=retry_after)
     return Verdict(allowed=used <= limit.count, retry_after=retry_after)
 
 

@@ -21,6 +21,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.sql import UpdateQuery
 from django.urls import reverse
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from accounts.models import User
 from core import jobs, markdown
@@ -287,7 +288,11 @@ def _schedule_notification(message_id: int) -> None:
     # Even when tasks run inline (no broker), the countdown is passed: a worker waits,
     # eager mode runs the task at once, so development shows notifications straight away.
     delay = int(getattr(settings, "MESSAGE_NOTIFY_DELAY_MINUTES", 10)) * 60
-    jobs.task(NOTIFY_TASK).apply_async(args=(message_id,), countdown=delay)
+    try:
+        jobs.task(NOTIFY_TASK).apply_async(args=(message_id,), countdown=delay)
+    except BrokerUnreachable:
+        # The message is saved; only its unread reminder is lost while the broker is away.
+        logger.exception("could not schedule an unread reminder", extra={"message_id": message_id})
 
 
 @_writes

@@ -4,15 +4,26 @@ Each course event becomes one Celery task (see `events.handle`); the course's
 event API calls these once the course's transaction has committed.
 """
 
+import logging
+
+from kombu.exceptions import OperationalError as BrokerUnreachable
+
 from courses import events as course_events
 from notifications import events, tasks
+
+logger = logging.getLogger(__name__)
 
 # Only these kinds of item are news worth a notification when published.
 _NEWS_KINDS = ("announcement", "assignment")
 
 
 def _enqueue(event: str, object_id: int) -> None:
-    tasks.notify_course_event_task.delay(event, object_id)
+    # Called after the course's change committed: a broker that is away must not turn the
+    # saved change into an error page. The notification is lost then, and logged.
+    try:
+        tasks.notify_course_event_task.delay(event, object_id)
+    except BrokerUnreachable:
+        logger.exception("could not enqueue a notification", extra={"event": event})
 
 
 def on_item_published(event: course_events.ItemPublished) -> None:

@@ -52,6 +52,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename, slugify
 
 from core import jobs, ratelimit, storage
+from outbox import services as outbox
 from privacy import emails
 from privacy.models import ExportRequest, export_key
 from privacy.registry import Entry, registry
@@ -122,7 +123,8 @@ def request_export(user: Any) -> ExportRequest:
     except IntegrityError:
         # Another request (a double click, a second tab) won the race.
         raise AlreadyPreparingError(_open_export(user)) from None
-    transaction.on_commit(lambda: jobs.task(BUILD_TASK).delay(export.pk))
+    # A broker that can't be reached is logged; the retention sweep enqueues a stale export.
+    outbox.enqueue_task_on_commit(jobs.task(BUILD_TASK), export.pk)
     return export
 
 
