@@ -2,7 +2,13 @@
 
 Tasks are written to be idempotent (they claim work with conditional updates
 and rely on unique constraints), so a message is acknowledged only once the
-task has finished and is redelivered if the worker dies mid-way.
+task has finished and is redelivered if the worker dies mid-way: at once when
+a pool process dies under a live worker (`task_reject_on_worker_lost`), after
+the broker's visibility timeout (`CELERY_BROKER_TRANSPORT_OPTIONS` in the
+settings, `CELERY_VISIBILITY_TIMEOUT` in the environment) when the whole
+worker is gone. The one exception is the AI answer, which is paid for and
+is never run twice (`ai.tasks`). tests/faults/test_worker_killed.py kills
+workers in the middle of each kind of task.
 """
 
 import os

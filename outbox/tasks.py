@@ -9,7 +9,8 @@ from outbox import delivery
 logger = logging.getLogger(__name__)
 
 # Longer waits are left to the periodic job: a message held by Redis for longer than its
-# visibility timeout (an hour) would be delivered twice, and it sits in a worker's memory.
+# visibility timeout (CELERY_VISIBILITY_TIMEOUT, two hours) would be delivered twice, and it
+# sits in a worker's memory meanwhile.
 MAX_COUNTDOWN = 10 * 60
 
 
