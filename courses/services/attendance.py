@@ -208,7 +208,7 @@ def _upsert_live_rows(rows: list[tuple[Any, ...]]) -> int:
         WHERE {table}.live_minutes IS NULL
            OR {table}.live_minutes <> excluded.live_minutes
            OR ({table}.source = '{live}' AND {table}.status <> excluded.status)
-    """  # noqa: S608
+    """  # noqa: S608  # nosec B608
     params = [value for values in rows for value in values]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
