@@ -23,6 +23,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.http import HttpRequest, HttpResponse
 from django.urls import resolve, reverse, set_urlconf
 
+from core import metrics
 from core.middleware import RequestIdMiddleware
 
 WEBHOOKS = ("billing:stripe_webhook", "billing:stripe_connect_webhook", "live:livekit_webhook")
@@ -39,7 +40,7 @@ class Handler(WSGIHandler):
             view = resolve(path).func
             # The webhook views are plain synchronous views: they answer an HttpResponse.
             answer = cast(View, convert_exception_to_response(view))
-            self.webhooks[path] = RequestIdMiddleware(answer)
+            self.webhooks[path] = metrics.counted(RequestIdMiddleware(answer), route=name)
 
     def get_response(self, request: HttpRequest) -> Any:
         webhook = self.webhooks.get(request.path_info) if request.method == "POST" else None

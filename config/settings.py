@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from core.env import env_bool, env_int, env_list, env_str
+from core.pool import check_pooled_connection
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -67,6 +68,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so its timing covers every other middleware; not loaded while metrics are off.
+    "core.metrics.RequestMetricsMiddleware",
     "core.middleware.RequestIdMiddleware",
     "messaging.middleware.IdlePollMiddleware",
     "core.middleware.FormErrorStatusMiddleware",
@@ -138,6 +141,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": env_int("DATABASE_POOL_MIN", 1),
             "max_size": env_int("DATABASE_POOL_MAX", 10),
+            # Connections a restarted server closed are dropped before a request gets one.
+            "check": check_pooled_connection,
         }
     # Parameters travel apart from the SQL, so psycopg prepares a statement the
     # connection keeps running (the storefront's facts query, session and user
@@ -176,6 +181,9 @@ CACHES["local"] = {
 SESSION_COOKIE_AGE = env_int("SESSION_DAYS", 14) * 24 * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: pages carry the token in their forms and in htmx's
+# headers, and cached pages fetch it from /csrf-token/. So script can't read it either.
+CSRF_COOKIE_HTTPONLY = True
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -186,6 +194,18 @@ if REDIS_URL:
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "UTC"
+# A task message taken by a worker that then died whole (killed, its machine lost) goes back
+# on the queue after this many seconds; a worker whose pool process dies requeues it at once.
+# It must outlast the longest task (an export may run up to an hour before it is taken for
+# lost) and the longest countdown (ten minutes), or a message still being worked on, or held
+# for later, is handed out a second time. Lost emails, webhook events and erasures are picked
+# up again sooner by their periodic jobs.
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 3600),
+    # Look for such messages about once a minute (kombu's default is every 100 s).
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 6,
+}
 
 # --- Messaging --------------------------------------------------------------
 
@@ -463,7 +483,8 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     # LiveKit's webhooks are signed over their body; in the compose stack they come
     # straight from the livekit service on the private network, without the proxy.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^live/webhooks/livekit/$"]
+    # /metrics too: Prometheus scrapes it over the private network, token in hand.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$", r"^live/webhooks/livekit/$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
@@ -543,6 +564,17 @@ if SENTRY_DSN:
         environment=env_str("SENTRY_ENVIRONMENT", "production"),
         traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0")),
         send_default_pii=False,
+    )
+
+# --- Metrics (Prometheus) ---------------------------------------------------
+
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; without a token it is off
+# (404) and requests are not counted at all.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 24:
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN must be at least 24 characters long: "
+        'python -c "import secrets; print(secrets.token_urlsafe(32))"'
     )
 
 # --- Support requests -------------------------------------------------------

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts import views as account_views
+from core import metrics as core_metrics
 from core import views as core_views
 from courses.views import dashboard as course_dashboard
 from privacy.urls import policy_urlpatterns
@@ -22,6 +23,7 @@ urlpatterns = [
     # sit under three prefixes, so other requests pass them at once.
     path("", include("billing.urls")),
     path("healthz", core_views.healthz, name="healthz"),
+    path("metrics", core_metrics.metrics, name="metrics"),
     path("csrf-token/", core_views.csrf_token, name="csrf_token"),
     path("dashboard/", course_dashboard.dashboard, name="dashboard"),
     path("accounts/signup/", account_views.signup, name="account_signup"),

@@ -55,6 +55,9 @@ ACCOUNT_ENTRIES: dict[str, Entry] = {
     # Site
     "home": Entry(get=guests_only()),
     "healthz": Entry(get=everyone(OK)),
+    # Off unless METRICS_TOKEN is set, and then only for `Authorization: Bearer <token>`
+    # (core/tests/test_metrics.py): no session, staff's included, opens it.
+    "metrics": Entry(get=everyone(NOT_FOUND), post=everyone(NOT_FOUND)),
     "csrf_token": Entry(get=everyone(OK)),
     "dashboard": Entry(get=signed_in()),
     # Policies
