@@ -11,6 +11,8 @@ DEBUG ?= 1
 # Extra flags for `uv sync` (CI passes --locked so a stale uv.lock fails loudly).
 UV_SYNC_FLAGS ?=
 PYTEST_ARGS ?=
+# Test processes in parallel (pytest-xdist): one per core by default, 1 for a single process.
+TEST_WORKERS ?= auto
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -26,17 +28,20 @@ help:
 	@echo "make test     run the whole test suite"
 	@echo "make setup    install Python and front-end dependencies (also: make install)"
 	@echo "make lint     ruff, ruff format --check, djlint, mypy and the import contracts"
+	@echo "make audit    bandit, pip-audit, npm audit and Django's deployment checklist"
 	@echo "make format   apply ruff and djlint formatting"
 	@echo "make migrate  apply database migrations"
 	@echo "make seed     create the demo accounts (safe to run again)"
 	@echo "make worker   run a Celery worker (needs REDIS_URL)"
 	@echo "make beat     run Celery beat, the periodic-job scheduler (needs REDIS_URL)"
+	@echo "make backup   back up the database and uploaded files to var/backups/<time> (or BACKUP=path)"
+	@echo "make restore  restore BACKUP=path into an empty database and media folder, then check it"
 
 # --- Installing -----------------------------------------------------------------
 
 # The front-end libraries pages load from our own origin (scripts/vendor-static copies them).
 # Defined before the rule that needs them: make reads a rule's prerequisites as it meets it.
-VENDORED := static/vendor/htmx.min.js static/vendor/livekit-client.umd.js
+VENDORED := static/vendor/htmx.min.js static/vendor/livekit-client.umd.js static/vendor/axe.min.js
 
 setup install: python-env $(VENDORED)
 
@@ -94,11 +99,27 @@ beat: install
 	@mkdir -p var
 	DEBUG=$(DEBUG) $(VENV)/bin/celery -A config beat --loglevel=INFO --schedule var/celerybeat-schedule
 
+# --- Backups ---------------------------------------------------------------------
+# Neither installs anything first: they run from cron on production servers as they are.
+# BACKUP names a new folder, or a file ending in .tar for one archive (manage.py backup --help).
+# FORCE=1 lets restore drop what is already in the database (manage.py restore --help).
+
+.PHONY: backup restore
+
+backup:
+	@[ -x $(PY) ] || { echo "No $(VENV) here yet: run 'make setup' first."; exit 1; }
+	$(DJANGO) backup $(if $(BACKUP),--output "$(BACKUP)")
+
+restore:
+	@[ -n "$(BACKUP)" ] || { echo "Say which backup: make restore BACKUP=var/backups/<time>"; exit 1; }
+	@[ -x $(PY) ] || { echo "No $(VENV) here yet: run 'make setup' first."; exit 1; }
+	$(DJANGO) restore "$(BACKUP)" $(if $(FORCE),--force)
+
 # --- Checking --------------------------------------------------------------------
 
 # Uses DATABASE_URL / REDIS_URL when they are set, SQLite and local memory otherwise.
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --numprocesses=$(TEST_WORKERS) $(PYTEST_ARGS)
 
 # mypy's Django plugin imports the settings, which want a SECRET_KEY outside DEBUG.
 lint: install
@@ -108,6 +129,13 @@ lint: install
 	$(VENV)/bin/djlint $(TEMPLATE_DIRS) --lint
 	SECRET_KEY=lint-only-secret-key $(VENV)/bin/mypy .
 	$(VENV)/bin/lint-imports --no-cache
+
+# bandit, pip-audit (uv.lock), npm audit (package-lock.json) and `check --deploy` with
+# production settings. Findings fail; an advisory service that can't be reached is
+# reported as SKIPPED (scripts/audit explains).
+.PHONY: audit
+audit: install
+	$(PY) scripts/audit
 
 format: install
 	$(VENV)/bin/ruff check --fix .

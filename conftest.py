@@ -14,6 +14,9 @@ in the environment before `config/settings.py` reads it.
 import os
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -34,9 +37,46 @@ os.environ.setdefault("STRIPE_API_BASE", "http://127.0.0.1:9")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="lectern-test-media-"))
 
 
-def pytest_configure() -> None:
+def _redis_url_for_this_worker(url: str, worker: str) -> str:
+    """Give each parallel test process (pytest-xdist's gw0, gw1, ...) a Redis database of its own.
+
+    Every test empties its Redis database first, and tests that run a Celery worker
+    share its queues: two processes on one database would undo each other's state.
+    Worker n takes the database after the configured one plus n.
+    """
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{base + 1 + int(worker.removeprefix('gw'))}"))
+
+
+def _keep_this_worker_apart(settings: Any, worker: str) -> None:
+    """Give a parallel test process its own Redis database and media folder.
+
+    The settings have read the environment already; the environment is changed
+    too for the Celery workers and servers some tests start as subprocesses.
+    """
+    if settings.REDIS_URL:
+        url = _redis_url_for_this_worker(settings.REDIS_URL, worker)
+        os.environ["REDIS_URL"] = url
+        settings.REDIS_URL = settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = url
+        settings.CACHES["default"]["LOCATION"] = url
+    media = Path(settings.MEDIA_ROOT) / worker
+    media.mkdir(exist_ok=True)
+    os.environ["MEDIA_ROOT"] = str(media)
+    settings.MEDIA_ROOT = media
+    storage_options = settings.STORAGES["default"].get("OPTIONS", {})
+    if "location" in storage_options:
+        storage_options["location"] = media
+
+
+def pytest_configure(config: pytest.Config) -> None:
     """Set Django up with the environment above; pytest-django takes it from there."""
     import django
+    from django.conf import settings
+
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    if worker:
+        _keep_this_worker_apart(settings, worker)
 
     django.setup()
 
