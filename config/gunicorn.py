@@ -44,6 +44,9 @@ if METRICS_ON:
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(_shm, f"lectern-metrics-{port}"))
     os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
+# Only now: prometheus_client, which core.metrics imports, reads the folder's name at import.
+from core import metrics  # noqa: E402
+
 
 def on_starting(server: Any) -> None:
     """Start the counts from zero: files left by an earlier run would be added in."""
@@ -56,6 +59,4 @@ def on_starting(server: Any) -> None:
 def child_exit(server: Any, worker: Any) -> None:
     """Keep a finished worker's counts in the totals, in one archive file, and drop its files."""
     if METRICS_ON:
-        from core import metrics
-
         metrics.archive_worker(worker.pid, os.environ["PROMETHEUS_MULTIPROC_DIR"])
