@@ -69,8 +69,10 @@ def open_notification(request: AuthedRequest, notification_id: int) -> HttpRespo
 @require_POST
 def mark_read(request: AuthedRequest, notification_id: int) -> HttpResponse:
     notification = _get_own(request, notification_id)
+    # Read the form first: a body that can't be parsed is refused before anything changes.
+    next_path = safe_next_path(request, request.POST.get("next"))
     services.mark_read(notification=notification)
-    return redirect(safe_next_path(request, request.POST.get("next")) or "notifications:list")
+    return redirect(next_path or "notifications:list")
 
 
 @login_required

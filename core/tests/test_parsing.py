@@ -5,6 +5,7 @@ from django.core.exceptions import BadRequest
 from django.test import RequestFactory
 
 from core import parsing
+from core.converters import IdConverter
 
 
 @pytest.mark.parametrize("raw", ["0", "7", "0042", str(parsing.MAX_ID)])
@@ -36,3 +37,11 @@ def test_a_query_parameter_is_none_when_absent_and_a_400_when_malformed() -> Non
     assert parsing.query_int(factory.get("/", {"page": ""}), "page") is None
     with pytest.raises(BadRequest):
         parsing.query_int(factory.get("/", {"page": "²"}), "page")
+
+
+def test_its_id_converter_refuses_ids_no_column_can_hold() -> None:
+    converter = IdConverter()
+    assert converter.to_python(str(parsing.MAX_ID)) == parsing.MAX_ID
+    for raw in (str(parsing.MAX_ID + 1), "99999999999999999999", "9" * 5000):
+        with pytest.raises(ValueError, match="larger than any id"):
+            converter.to_python(raw)

@@ -99,6 +99,12 @@ class LeadTests(LecternTestCase):
         self.login(self.alice)
         self.assertNotContains(self.client.get(reverse("crm:list")), "lena@example.org")
 
+    def test_it_answers_404_for_a_token_no_link_could_hold(self) -> None:
+        for token in ("%00", "a%00b", "%ED%A0%80", "not%20a%20token"):
+            for send in (self.client.get, self.client.post):
+                response = send(f"/opening-emails/{token}/unsubscribe/")
+                assert response.status_code == 404, (token, send)
+
     def test_it_keeps_a_student_who_was_also_a_lead(self) -> None:
         self.client.post(
             reverse("crm:notify_me", args=[self.full.slug]),

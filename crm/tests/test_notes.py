@@ -71,3 +71,15 @@ class NoteTests(LecternTestCase):
             reverse("crm:contact_edit", args=[self.contact.pk]), {"name": "P", "phone": "1" * 41}
         )
         assert response.status_code == 400
+
+    def test_it_answers_404_for_an_id_no_database_could_hold(self) -> None:
+        note = ContactNote.objects.create(contact=self.contact, body="Kept")
+        too_big = "99999999999999999999"
+        for path in (
+            f"/teach/contacts/{too_big}/notes/{note.pk}/edit/",
+            f"/teach/contacts/{too_big}/notes/{note.pk}/delete/",
+            f"/teach/contacts/{self.contact.pk}/notes/{too_big}/edit/",
+            f"/teach/contacts/{too_big}/",
+        ):
+            assert self.client.post(path).status_code == 404, path
+        assert ContactNote.objects.filter(pk=note.pk).exists()

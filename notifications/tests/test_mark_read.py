@@ -56,3 +56,15 @@ class MarkReadTests(LecternTestCase):
     def test_it_refuses_get(self) -> None:
         self.login(self.bob)
         assert self.client.get(reverse("notifications:mark_all_read")).status_code == 405
+
+    def test_it_leaves_it_unread_when_the_form_cannot_be_read(self) -> None:
+        self.login(self.bob)
+        notification = self.make()
+        response = self.client.post(
+            reverse("notifications:mark_read", args=[notification.pk]),
+            b"whatever",
+            content_type="multipart/form-data; boundary=",
+        )
+        assert response.status_code == 400
+        notification.refresh_from_db()
+        assert notification.read_at is None
