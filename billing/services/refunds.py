@@ -37,8 +37,11 @@ def refund(*, purchase: Purchase, amount: int, keep_access: bool, reason: str = 
     """Refund `amount` of a paid purchase through Stripe, as the teacher asked.
 
     The refund row is written first under its own key (also Stripe's
-    idempotency key), so a form sent twice makes one refund. The purchase's
-    state follows from what Stripe answers, as it would from the webhook.
+    idempotency key), so a form sent twice makes one refund; it carries the
+    teacher's keep-access choice, which Stripe's events about it follow. The
+    purchase is changed only once Stripe accepts: a refused refund leaves it
+    as it was, with only its failed row to tell. Its state then follows from
+    what Stripe answers, as it would from the webhook.
     """
     with transaction.atomic():
         locked = _lock(purchase.pk)
@@ -58,8 +61,6 @@ def refund(*, purchase: Purchase, amount: int, keep_access: bool, reason: str = 
             reason=reason[:200],
             end_access=not keep_access,
         )
-        locked.keep_access_on_refund = keep_access
-        locked.save(update_fields=["keep_access_on_refund", "updated_at"])
     try:
         made = client.create_refund(
             payment_intent_id=locked.payment_intent_id,
@@ -70,7 +71,11 @@ def refund(*, purchase: Purchase, amount: int, keep_access: bool, reason: str = 
     except PaymentServiceError as error:
         Refund.objects.filter(pk=row.pk).update(status=Refund.Status.FAILED, error=error.message)
         raise RefundRefusedError(error.message) from error
-    refund_updated(refund=made)
+    with transaction.atomic():
+        Purchase.objects.filter(pk=locked.pk).update(
+            keep_access_on_refund=keep_access, updated_at=timezone.now()
+        )
+        refund_updated(refund=made)
     row.refresh_from_db()
     return row
 
@@ -123,10 +128,22 @@ def charge_refunded(*, charge: dict[str, Any]) -> Purchase | None:
     for item in (charge.get("refunds") or {}).get("data") or []:
         refund_updated(refund=item)
     purchase.refresh_from_db()
-    _apply_refunded(
-        purchase, charge.get("amount_refunded") or 0, end_access=not purchase.keep_access_on_refund
-    )
+    _apply_refunded(purchase, charge.get("amount_refunded") or 0, end_access=_ends_access(purchase))
     return purchase
+
+
+def _ends_access(purchase: Purchase) -> bool:
+    """Say whether a refund the charge reports in total ends the student's seat.
+
+    The latest refund not failed decides: the charge's event can arrive before
+    Stripe's answer to our own refund, when only that refund's row holds the
+    teacher's choice. Without one (a refund made in the dashboard), the
+    purchase's stored choice does.
+    """
+    latest = purchase.refunds.exclude(status=Refund.Status.FAILED).order_by("-created_at").first()
+    if latest is not None:
+        return latest.end_access
+    return not purchase.keep_access_on_refund
 
 
 def _apply_refunded(purchase: Purchase, refunded: int, *, end_access: bool) -> None:

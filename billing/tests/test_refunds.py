@@ -79,6 +79,46 @@ class RefundTests(LecternTestCase):
         assert response.status_code == 400
         assert not Refund.objects.exists()
 
+    def test_a_refund_stripe_refuses_leaves_the_purchase_as_it_was(self) -> None:
+        before = Purchase.objects.filter(pk=self.purchase.pk).values().get()
+        self.stripe.fail_next["/v1/refunds"] = (
+            400,
+            {"error": {"type": "invalid_request_error", "message": "Charge already disputed"}},
+        )
+        response = self.refund(amount="120", keep_access="on")
+        self.assertContains(response, "Charge already disputed", status_code=400)
+        assert Purchase.objects.filter(pk=self.purchase.pk).values().get() == before
+        # The attempt itself is on record, failed, under the key Stripe was sent.
+        failed = Refund.objects.get()
+        assert (failed.status, failed.key) == ("failed", f"refund:{self.purchase.pk}:1")
+        # The next attempt is a new refund with a key of its own, and its choice is kept.
+        assert self.refund(amount="120", keep_access="on").status_code == 302
+        self.purchase.refresh_from_db()
+        assert (self.purchase.status, self.purchase.keep_access_on_refund) == ("refunded", True)
+        assert Enrollment.objects.get(student=self.bob).status == "active"
+
+    def test_the_charge_event_before_stripes_answer_follows_the_teachers_choice(self) -> None:
+        """Stripe's charge.refunded can arrive while the refund request still waits for its answer.
+
+        The event may not list the charge's refunds: the pending refund row holds the choice.
+        """
+        Refund.objects.create(
+            purchase=self.purchase,
+            key=f"refund:{self.purchase.pk}:1",
+            amount=12000,
+            currency="eur",
+            status=Refund.Status.PENDING,
+            end_access=False,
+        )
+        charge_id = self.stripe.intents[self.purchase.payment_intent_id]["latest_charge"]
+        self.stripe.refund(charge_id, 12000, {"refund_key": f"refund:{self.purchase.pk}:1"})
+        charge = {**self.stripe.charges[charge_id], "refunds": {"object": "list", "data": []}}
+        with self.captureOnCommitCallbacks(execute=True):
+            post_event(self.client, self.stripe.event("charge.refunded", charge))
+        self.purchase.refresh_from_db()
+        assert self.purchase.status == "refunded"
+        assert Enrollment.objects.get(student=self.bob).status == "active"
+
     def test_a_refund_made_in_the_stripe_dashboard_arrives_by_webhook(self) -> None:
         charge_id = self.stripe.intents[self.purchase.payment_intent_id]["latest_charge"]
         refund = self.stripe.refund(charge_id, 12000)
