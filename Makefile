@@ -12,7 +12,7 @@ DEBUG ?= 1
 UV_SYNC_FLAGS ?=
 PYTEST_ARGS ?=
 # Test processes in parallel (pytest-xdist): one per core by default, 1 for a single process.
-# Tests marked with one xdist_group (the fuzz suite, which counts its cases) share a process.
+# Each test file runs whole in one process (the fuzz suite counts its cases across its file).
 TEST_WORKERS ?= auto
 
 VENV := .venv
@@ -120,7 +120,7 @@ restore:
 
 # Uses DATABASE_URL / REDIS_URL when they are set, SQLite and local memory otherwise.
 test: install
-	$(PY) -m pytest --numprocesses=$(TEST_WORKERS) --dist=loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest --numprocesses=$(TEST_WORKERS) --dist=loadfile $(PYTEST_ARGS)
 
 # mypy's Django plugin imports the settings, which want a SECRET_KEY outside DEBUG.
 lint: install

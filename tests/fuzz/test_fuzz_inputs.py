@@ -34,10 +34,6 @@ from tests.test_authorization_matrix import PATTERNS, _model_admin_page
 from tests.test_http_methods import OUR_APPS
 
 # Pages Django's admin generates per model share one code path: fewer cases each.
-# With the suite run in parallel (make test), the whole module goes to one process, which
-# can then check that every URL got its cases, 5,000 or more in all.
-pytestmark = pytest.mark.xdist_group("fuzz")
-
 ADMIN_MODEL_PAGE_CASES = 5
 OTHER_PAGE_CASES = 20
 MINIMUM_CASES = 5_000
