@@ -39,7 +39,7 @@ class SweepTests(LecternTestCase):
 
     def test_it_leaves_a_fresh_email_to_its_own_task(self) -> None:
         lost()
-        assert requeue_due_emails_task.apply().get() == 0
+        assert requeue_due_emails_task.apply(throw=True).result == 0
         assert mail.outbox == []
 
     def test_it_takes_over_an_email_whose_worker_died(self) -> None:
@@ -61,8 +61,8 @@ class SweepTests(LecternTestCase):
         for n in range(3):
             lost(f"k{n}")
         with time_machine.travel(timezone.now() + dt.timedelta(minutes=2), tick=False):
-            assert requeue_due_emails_task.apply().get() == 3
-            assert requeue_due_emails_task.apply().get() == 0
+            assert requeue_due_emails_task.apply(throw=True).result == 3
+            assert requeue_due_emails_task.apply(throw=True).result == 0
         assert len(mail.outbox) == 3
 
 
