@@ -33,7 +33,9 @@ def mail_down() -> override_settings:
 def run_sweep_later(after: dt.timedelta = dt.timedelta(hours=1)) -> int:
     """Run the outbox's periodic job `after` from now, when the first back-offs have passed."""
     with time_machine.travel(timezone.now() + after, tick=False):
-        return requeue_due_emails_task.apply(throw=True).result
+        queued = requeue_due_emails_task.apply(throw=True).result
+    assert isinstance(queued, int)
+    return queued
 
 
 @contextmanager

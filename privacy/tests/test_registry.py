@@ -303,6 +303,7 @@ def test_it_sweeps_expired_rows_and_keeps_the_rest(acceptances_and_sessions: dic
 @pytest.mark.django_db
 def test_it_sweeps_from_the_celery_task(acceptances_and_sessions: dict) -> None:
     results = tasks.sweep_retention_task.apply(throw=True).result
+    assert isinstance(results, dict)
     _assert_swept(acceptances_and_sessions, results)
 
 
