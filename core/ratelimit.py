@@ -23,6 +23,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from core.cache import UNREACHABLE
+
 log = logging.getLogger(__name__)
 
 
@@ -75,7 +77,7 @@ def hit(limit: Limit, key: str) -> Verdict:
         except ValueError:  # expired between add() and incr()
             cache.add(cache_key, 1, timeout=retry_after)
             used = 1
-    except Exception:
+    except UNREACHABLE:
         # Refusing everyone while the cache is away would take the site down with it.
         log.warning("ratelimit.unavailable", extra={"action": limit.action}, exc_info=True)
         return Verdict(allowed=True, retry_after=retry_after)

@@ -13,7 +13,7 @@ from core.backups import BackupError, archive
 from core.backups.database import database_for
 
 PRIVACY_NOTE = (
-    "This backup holds everyone's personal data (accounts, messages, submissions, payments "
+    "This backup holds everyone's personal data (accounts, messages, submissions, payment "
     "records): keep it as private as the database itself, off this server, and delete old "
     "ones on the schedule your privacy policy promises."
 )
